@@ -29,7 +29,9 @@ typedef struct discovery_browse discovery_browse;
  * discovery_announce_start(loop, out, instance, port, txt, txtlen):
  * register service ${instance} of type _kith._tcp on ${port} (host byte
  * order) with the raw DNS-SD TXT record ${txt} (${txtlen} bytes, may be 0).
- * Returns 0, KITH_EDNSSD (no daemon answers) or KITH_ENOMEM.
+ * Returns 0, KITH_EDNSSD (no daemon answers), KITH_EINVAL (an instance name
+ * of 0 or more than 63 bytes, or a TXT record too long or malformed) or
+ * KITH_ENOMEM.
  */
 int discovery_announce_start(uv_loop_t *loop, discovery_announce **out,
     const char *instance, uint16_t port, const uint8_t *txt, size_t txtlen);

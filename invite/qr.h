@@ -19,8 +19,9 @@ int qr_version(const char *text, int *version);
 /**
  * qr_render_utf8(text, out): a NUL-terminated string that draws the code
  * for ${text} with UTF-8 half blocks (two module rows per line, a four
- * module quiet zone), dark modules drawn dark on a light terminal-agnostic
- * background.  The caller frees *${out}.  Returns 0, KITH_ETOOBIG or
+ * module quiet zone).  Blocks mark the light modules, as `qrencode -t UTF8`
+ * does: a dark terminal shows a dark-on-light code; a light one shows it
+ * inverted, which cameras and ZBar read as well.  The caller frees *${out}.  Returns 0, KITH_ETOOBIG or
  * KITH_ENOMEM.
  */
 int qr_render_utf8(const char *text, char **out);

@@ -1,0 +1,77 @@
+/*
+ * cli.h: what the subcommands of `kith` share: global options, opening the
+ * home, passphrases, JSON output, the progress bar, errors.
+ */
+#ifndef KITH_CLI_H
+#define KITH_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "home.h"
+
+struct cli {
+	const char *home_opt;
+	const char *passfile;
+	int json;
+	int tty;		/* stderr is a terminal */
+	char home[PATH_MAX];
+};
+
+extern struct cli cli;
+
+/* Subcommands: argv[0] is the subcommand's name. */
+int cmd_init(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_pair(int argc, char **argv);
+int cmd_join(int argc, char **argv);
+
+/**
+ * cli_fail(rc, fmt, ...): print "kith: <message>: <kith_strerror(rc)>" (or
+ * just the message with rc 0) on stderr, or a JSON error object with
+ * --json; return the exit status for ${rc}.
+ */
+int cli_fail(int rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/**
+ * cli_open(create, hm): open the home; on failure print a helpful line.
+ */
+int cli_open(int create, struct home **hm);
+
+/**
+ * cli_passphrase(prompt, confirm, pass, len): the passphrase, from
+ * --passphrase-file / KITH_PASSPHRASE_FILE, or asked on the terminal
+ * without echo (twice when ${confirm}).  *pass is sodium_malloc'd.
+ */
+int cli_passphrase(const char *prompt, int confirm, uint8_t **pass,
+    size_t *len);
+
+/**
+ * cli_yesno(question): ask on the terminal; 1 for yes.  No terminal: 0.
+ */
+int cli_yesno(const char *question);
+
+/**
+ * cli_json_out(obj): print ${obj} as one line on stdout and release it.
+ */
+void cli_json_out(json_t *obj);
+
+/**
+ * cli_progress(arg, ...): an xfer_progress_cb drawing a bar with rate and
+ * time left on stderr (terminal only); cli_progress_end() ends its line.
+ */
+void cli_progress(void *arg, uint64_t nrec, uint64_t totrec, uint64_t nbytes,
+    uint64_t totbytes);
+void cli_progress_end(void);
+
+/**
+ * cli_hex(b, len): a static hex string of ${b} (len <= 32).
+ */
+const char *cli_hex(const uint8_t *b, size_t len);
+
+#endif

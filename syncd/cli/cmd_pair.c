@@ -1,0 +1,740 @@
+/*
+ * kith pair: show a one-time pairing code and enrol the new device that
+ * scans it.  kith join: scan it, join, receive the history.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#include "chan.h"
+#include "cli.h"
+#include "discovery.h"
+#include "kith_err.h"
+#include "kith_util.h"
+#include "pair.h"
+#include "qr.h"
+
+#define DEFAULT_TIMEOUT 300
+#define RESUME_GRACE 300
+#define BROWSE_MS 4000
+#define CONNECT_MS 3000
+#define MAXADDRS 16
+
+/* ---- kith pair ---------------------------------------------------- */
+
+struct shower {
+	struct home *hm;
+	struct ticket t;
+	struct pair_state ps;
+	int lfd;
+	int yes;
+	int rc;
+	int extended;
+	uv_loop_t *loop;
+	uv_poll_t poll;
+	uv_timer_t timer;
+	uv_signal_t sigint, sigterm;
+	discovery_announce *ann;
+};
+
+static void
+show_note(void *arg, const char *what)
+{
+
+	(void)arg;
+	if (!cli.json)
+		fprintf(stderr, "%s\n", what);
+}
+
+static int
+show_confirm(void *arg, const char *name, const char *fp)
+{
+	struct shower *s = arg;
+	char q[256];
+
+	if (s->yes)
+		return (1);
+	snprintf(q, sizeof(q), "Add device '%s' (fingerprint %s) to this"
+	    " account?", name, fp);
+	return (cli_yesno(q));
+}
+
+static int
+show_passphrase(void *arg, int n, uint8_t **pass, size_t *len)
+{
+
+	(void)arg;
+	/* A file gives the same answer every time: one try is enough. */
+	if (n > 1 && cli.passfile != NULL)
+		return (-1);
+	return (cli_passphrase("Account passphrase: ", 0, pass, len));
+}
+
+static void
+show_stop(struct shower *s, int rc)
+{
+
+	s->rc = rc;
+	uv_stop(s->loop);
+}
+
+static void
+on_conn(uv_poll_t *p, int status, int events)
+{
+	struct shower *s = p->data;
+	struct pair_ui ui = { s, show_confirm, show_passphrase, show_note,
+	    cli_progress };
+	int fd, rc;
+
+	(void)events;
+	if (status < 0)
+		return;
+	if ((fd = accept(s->lfd, NULL, NULL)) == -1)
+		return;
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* Past its expiry, a code no longer admits a new device. */
+	if (!s->ps.used && kith_now() > s->t.expiry) {
+		close(fd);
+		return;
+	}
+	rc = pair_serve(s->hm, &s->t, &s->ps, fd, &ui);
+	cli_progress_end();
+	if (s->ps.done) {
+		show_stop(s, 0);
+		return;
+	}
+	switch (rc) {
+	case KITH_EHANDSHAKE:
+		show_note(s, "a device without this code tried to connect:"
+		    " refused");
+		break;
+	case KITH_EUSED:
+		break;
+	case KITH_EDECLINED:
+		show_stop(s, rc);
+		break;
+	case KITH_EBADPASS:
+		show_stop(s, rc);
+		break;
+	default:
+		if (s->ps.used) {
+			char m[200];
+
+			snprintf(m, sizeof(m), "transfer to '%s' interrupted"
+			    " (%s); waiting for it to reconnect",
+			    s->ps.joiner, kith_strerror(rc));
+			show_note(s, m);
+		}
+		break;
+	}
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	struct shower *s = t->data;
+
+	/* A device that enrolled may still come back to finish. */
+	if (s->ps.used && !s->extended) {
+		s->extended = 1;
+		uv_timer_start(&s->timer, on_timer, RESUME_GRACE * 1000, 0);
+		return;
+	}
+	show_stop(s, KITH_EEXPIRED);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct shower *s = h->data;
+
+	(void)signum;
+	show_stop(s, KITH_EDECLINED);
+}
+
+static int
+listen_any(uint16_t port, int *lfd, uint16_t *bound)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd, one = 1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return (KITH_EIO);
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 8) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) == -1) {
+		close(fd);
+		return (KITH_EIO);
+	}
+	*lfd = fd;
+	*bound = ntohs(sin.sin_port);
+	return (0);
+}
+
+/* Up to TICKET_MAXHINTS IPv4 addresses of this host, loopback last. */
+static void
+hints_fill(struct ticket *t)
+{
+	struct ifaddrs *ifa, *i;
+	struct sockaddr_in *sin;
+
+	t->nhints = 0;
+	if (getifaddrs(&ifa) == 0) {
+		for (i = ifa; i != NULL && t->nhints < TICKET_MAXHINTS;
+		    i = i->ifa_next) {
+			if (i->ifa_addr == NULL ||
+			    i->ifa_addr->sa_family != AF_INET ||
+			    !(i->ifa_flags & IFF_UP) ||
+			    (i->ifa_flags & IFF_LOOPBACK))
+				continue;
+			sin = (struct sockaddr_in *)i->ifa_addr;
+			t->hints[t->nhints].family = 4;
+			memcpy(t->hints[t->nhints].addr, &sin->sin_addr, 4);
+			t->nhints++;
+		}
+		freeifaddrs(ifa);
+	}
+	if (t->nhints < TICKET_MAXHINTS) {
+		t->hints[t->nhints].family = 4;
+		t->hints[t->nhints].addr[0] = 127;
+		t->hints[t->nhints].addr[3] = 1;
+		t->nhints++;
+	}
+}
+
+static void
+close_cb(uv_handle_t *h)
+{
+
+	(void)h;
+}
+
+int
+cmd_pair(int argc, char **argv)
+{
+	struct shower s;
+	const char *png = NULL;
+	char code[TICKET_MAXTEXT], tag[17], *qr = NULL;
+	long timeout = DEFAULT_TIMEOUT, port = 0;
+	uint16_t bound;
+	uv_loop_t loop;
+	int i, rc, ver;
+
+	memset(&s, 0, sizeof(s));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--qr-png") == 0 && i + 1 < argc)
+			png = argv[++i];
+		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
+			timeout = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
+			port = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--yes") == 0)
+			s.yes = 1;
+		else if (strcmp(argv[i], "--help") == 0) {
+			printf("usage: kith pair [--qr-png FILE] [--timeout SEC]"
+			    " [--yes] [--port N]\n"
+			    "Show a one-time pairing code (terminal QR, and PNG"
+			    " with --qr-png), wait for\nthe new device, confirm"
+			    " (--yes skips the question), ask the account\n"
+			    "passphrase, enrol it and send it the history."
+			    " The code expires after\n--timeout seconds"
+			    " (default %d).\n", DEFAULT_TIMEOUT);
+			return (0);
+		} else
+			return (cli_fail(KITH_EINVAL, "pair: unexpected '%s';"
+			    " see kith pair --help", argv[i]));
+	}
+	if (timeout < 10 || timeout > 3600)
+		return (cli_fail(KITH_EINVAL, "pair: --timeout is 10 to 3600"
+		    " seconds"));
+	if (port < 0 || port > 65535)
+		return (cli_fail(KITH_EINVAL, "pair: --port is 0 to 65535"));
+	if (cli_open(0, &s.hm) != 0)
+		return (1);
+	if (s.hm->roster == NULL || home_self(s.hm) == NULL ||
+	    s.hm->h == NULL) {
+		home_close(s.hm);
+		return (cli_fail(KITH_ENOACCOUNT, "this device is not part of"
+		    " an account: run 'kith init --name NAME' first"));
+	}
+	if ((rc = listen_any((uint16_t)port, &s.lfd, &bound)) != 0) {
+		home_close(s.hm);
+		return (cli_fail(rc, "pair: cannot listen on a TCP port"));
+	}
+
+	s.t.expiry = (uint32_t)(kith_now() + (uint64_t)timeout);
+	memcpy(s.t.static_pk, s.hm->dk->kx_pk, 32);
+	randombytes_buf(s.t.secret, 32);
+	s.t.port = bound;
+	hints_fill(&s.t);
+	if ((rc = ticket_encode(&s.t, code, sizeof(code))) != 0 ||
+	    (rc = qr_version(code, &ver)) != 0) {
+		rc = cli_fail(rc, "pair: cannot make the code");
+		goto done0;
+	}
+	if (png != NULL && (rc = qr_write_png(code, png, 0)) != 0) {
+		rc = cli_fail(rc, "pair: cannot write %s", png);
+		goto done0;
+	}
+	if (cli.json) {
+		/* The code is a secret: JSON says where it is, not what. */
+		json_t *o = json_pack("{s:s, s:i, s:I, s:i}", "event",
+		    "waiting", "port", (int)bound, "expires",
+		    (json_int_t)s.t.expiry, "qr_version", ver);
+
+		if (png != NULL)
+			json_object_set_new(o, "qr_png", json_string(png));
+		cli_json_out(o);
+	} else {
+		if (qr_render_utf8(code, &qr) == 0)
+			fputs(qr, stdout);
+		free(qr);
+		printf("\nOn the new device, scan this code with 'kith join"
+		    " IMAGE --name NAME',\nor type: kith join --code %s"
+		    " --name NAME\n\nWaiting for the new device (the code"
+		    " expires in %ld:%02ld)...\n", code, timeout / 60,
+		    timeout % 60);
+		fflush(stdout);
+	}
+
+	uv_loop_init(&loop);
+	s.loop = &loop;
+	ticket_tag(&s.t, tag);
+	if ((rc = discovery_announce_start(&loop, &s.ann, tag, bound, NULL,
+	    0)) != 0 && !cli.json)
+		fprintf(stderr, "mDNS is not available here (%s); the new"
+		    " device will use the addresses in the code.\n",
+		    kith_strerror(rc));
+	uv_poll_init(&loop, &s.poll, s.lfd);
+	s.poll.data = &s;
+	uv_poll_start(&s.poll, UV_READABLE, on_conn);
+	uv_timer_init(&loop, &s.timer);
+	s.timer.data = &s;
+	uv_timer_start(&s.timer, on_timer,
+	    (uint64_t)(s.t.expiry - kith_now()) * 1000, 0);
+	uv_signal_init(&loop, &s.sigint);
+	uv_signal_init(&loop, &s.sigterm);
+	s.sigint.data = s.sigterm.data = &s;
+	uv_signal_start(&s.sigint, on_signal, SIGINT);
+	uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+	s.rc = KITH_EEXPIRED;
+	uv_run(&loop, UV_RUN_DEFAULT);
+
+	discovery_announce_close(s.ann);
+	uv_close((uv_handle_t *)&s.poll, close_cb);
+	uv_close((uv_handle_t *)&s.timer, close_cb);
+	uv_close((uv_handle_t *)&s.sigint, close_cb);
+	uv_close((uv_handle_t *)&s.sigterm, close_cb);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+
+	switch (s.rc) {
+	case 0:
+		if (cli.json)
+			cli_json_out(json_pack("{s:b, s:s, s:s}", "ok", 1,
+			    "event", "enrolled", "device", s.ps.joiner));
+		else
+			printf("Device '%s' enrolled and holds the whole"
+			    " history.\n", s.ps.joiner);
+		rc = 0;
+		break;
+	case KITH_EEXPIRED:
+		rc = cli_fail(s.rc, s.ps.used ? "the transfer to '%s' did not"
+		    " finish; run 'kith pair' again and scan the new code on"
+		    " that device to resume" : "the pairing code expired"
+		    " unused; run 'kith pair' again%s", s.ps.joiner);
+		break;
+	case KITH_EDECLINED:
+		rc = cli_fail(s.rc, "pairing cancelled; no device was added");
+		break;
+	case KITH_EBADPASS:
+		rc = cli_fail(s.rc, "wrong account passphrase; no device was"
+		    " added (each try takes a moment by design)");
+		break;
+	default:
+		rc = cli_fail(s.rc, "pairing failed: %s",
+		    kith_strerror(s.rc));
+		break;
+	}
+done0:
+	sodium_memzero(code, sizeof(code));
+	ticket_wipe(&s.t);
+	close(s.lfd);
+	home_close(s.hm);
+	return (rc);
+}
+
+/* ---- kith join ---------------------------------------------------- */
+
+struct finder {
+	char tag[17];
+	struct sockaddr_storage addrs[MAXADDRS];
+	socklen_t lens[MAXADDRS];
+	int n;
+	uv_loop_t *loop;
+};
+
+static int
+find_filter(void *arg, const char *instance)
+{
+	struct finder *f = arg;
+
+	return (strcmp(instance, f->tag) == 0);
+}
+
+static void
+find_found(void *arg, const struct discovery_found *d)
+{
+	struct finder *f = arg;
+
+	if (f->n < MAXADDRS && d->addrlen <= sizeof(f->addrs[0])) {
+		memcpy(&f->addrs[f->n], d->addr, d->addrlen);
+		f->lens[f->n] = d->addrlen;
+		f->n++;
+	}
+	uv_stop(f->loop);
+}
+
+static void
+find_timeout(uv_timer_t *t)
+{
+
+	uv_stop(t->loop);
+}
+
+/* Look for the shower on mDNS; what is found goes first in ${f}. */
+static void
+find_mdns(struct finder *f, const struct ticket *t)
+{
+	discovery_browse *b;
+	uv_loop_t loop;
+	uv_timer_t timer;
+
+	ticket_tag(t, f->tag);
+	uv_loop_init(&loop);
+	f->loop = &loop;
+	if (discovery_browse_start(&loop, &b, find_filter, find_found,
+	    f) == 0) {
+		uv_timer_init(&loop, &timer);
+		uv_timer_start(&timer, find_timeout, BROWSE_MS, 0);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		discovery_browse_close(b);
+		uv_close((uv_handle_t *)&timer, close_cb);
+		uv_run(&loop, UV_RUN_DEFAULT);
+	}
+	uv_loop_close(&loop);
+}
+
+static void
+add_hints(struct finder *f, const struct ticket *t)
+{
+	struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
+	int i;
+
+	for (i = 0; i < t->nhints && f->n < MAXADDRS; i++) {
+		memset(&f->addrs[f->n], 0, sizeof(f->addrs[0]));
+		if (t->hints[i].family == 4) {
+			sin = (struct sockaddr_in *)&f->addrs[f->n];
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(t->port);
+			memcpy(&sin->sin_addr, t->hints[i].addr, 4);
+			f->lens[f->n] = sizeof(*sin);
+		} else {
+			sin6 = (struct sockaddr_in6 *)&f->addrs[f->n];
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(t->port);
+			memcpy(&sin6->sin6_addr, t->hints[i].addr, 16);
+			f->lens[f->n] = sizeof(*sin6);
+		}
+		f->n++;
+	}
+}
+
+static int
+add_peer(struct finder *f, const char *peer)
+{
+	struct addrinfo hints, *res, *r;
+	char host[256], *colon;
+	int rc;
+
+	snprintf(host, sizeof(host), "%s", peer);
+	if ((colon = strrchr(host, ':')) == NULL)
+		return (KITH_EINVAL);
+	*colon = '\0';
+	if (host[0] == '[' && colon[-1] == ']') {
+		colon[-1] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
+		return (KITH_EINVAL);
+	for (r = res; r != NULL && f->n < MAXADDRS; r = r->ai_next) {
+		memcpy(&f->addrs[f->n], r->ai_addr, r->ai_addrlen);
+		f->lens[f->n] = r->ai_addrlen;
+		f->n++;
+	}
+	freeaddrinfo(res);
+	return (0);
+}
+
+static int
+read_code(const char *image, const char *code, int camera, char **text)
+{
+	size_t len;
+	int rc;
+
+	if (code != NULL) {
+		*text = strdup(code);
+		return (*text ? 0 : KITH_ENOMEM);
+	}
+	if (image != NULL) {
+		if ((rc = qr_scan_file(image, text, &len)) == KITH_EIMAGE)
+			return (cli_fail(rc, "cannot read %s as a PNG or JPEG"
+			    " image; give a photo or screenshot of the code,"
+			    " or --code TEXT", image), rc);
+		if (rc == KITH_ENOQR)
+			return (cli_fail(rc, "no QR code found in %s; take a"
+			    " sharper, closer picture or use --code TEXT",
+			    image), rc);
+		return (rc);
+	}
+	if (camera) {
+		if (!cli.json)
+			fprintf(stderr, "Hold the code in front of the"
+			    " camera...\n");
+		rc = qr_scan_camera(NULL, 60000, text, &len);
+		if (rc == KITH_ENOCAMERA)
+			return (cli_fail(rc, "no camera found; give a photo of"
+			    " the code or --code TEXT"), rc);
+		if (rc == KITH_ETIMEOUT)
+			return (cli_fail(rc, "no code seen by the camera in a"
+			    " minute"), rc);
+		return (rc);
+	}
+	return (KITH_ENOENT);
+}
+
+static int
+join_fail(int rc, uint64_t stored)
+{
+
+	switch (rc) {
+	case KITH_EHANDSHAKE:
+		return (cli_fail(rc, "the other device did not accept this"
+		    " code (it is not the current code of that device, or"
+		    " someone else answered); run 'kith pair' there again"));
+	case KITH_EDECLINED:
+		return (cli_fail(rc, "the other device declined to add this"
+		    " one"));
+	case KITH_EBADPASS:
+		return (cli_fail(rc, "the account passphrase was not given"
+		    " correctly on the other device; try again"));
+	case KITH_EUSED:
+		return (cli_fail(rc, "this pairing code was already used by"
+		    " another device; run 'kith pair' again for a new one"));
+	case KITH_EREVOKED:
+		return (cli_fail(rc, "this device was revoked from the"
+		    " account and cannot join it again"));
+	case KITH_EHAVEACCOUNT:
+		return (cli_fail(rc, "this home already belongs to another"
+		    " account; use another --home"));
+	case KITH_ETRUNC:
+	case KITH_ECLOSED:
+	case KITH_ETIMEOUT:
+		return (cli_fail(rc, "the transfer was cut (%llu new records"
+		    " kept); run 'kith join' again to resume",
+		    (unsigned long long)stored));
+	case KITH_ECRYPTO:
+		return (cli_fail(rc, "the stream was tampered with on the"
+		    " network and was stopped (%llu new records kept, all"
+		    " authentic); run 'kith join' again to resume",
+		    (unsigned long long)stored));
+	case KITH_EPROTO:
+		return (cli_fail(rc, "the other device sent something"
+		    " malformed; nothing bad was stored (%llu new records"
+		    " kept)", (unsigned long long)stored));
+	default:
+		return (cli_fail(rc, "joining failed: %s",
+		    kith_strerror(rc)));
+	}
+}
+
+int
+cmd_join(int argc, char **argv)
+{
+	struct home *hm = NULL;
+	struct ticket t;
+	struct finder *f = NULL;
+	struct pair_ui ui = { NULL, NULL, NULL, show_note, cli_progress };
+	const char *image = NULL, *code = NULL, *name = NULL, *peer = NULL;
+	char *text = NULL;
+	uint8_t *pend = NULL;
+	size_t plen;
+	uint64_t stored = 0, n = 0;
+	int i, camera = 0, rc, fd, r;
+
+	memset(&t, 0, sizeof(t));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--code") == 0 && i + 1 < argc)
+			code = argv[++i];
+		else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+			name = argv[++i];
+		else if (strcmp(argv[i], "--peer") == 0 && i + 1 < argc)
+			peer = argv[++i];
+		else if (strcmp(argv[i], "--camera") == 0)
+			camera = 1;
+		else if (strcmp(argv[i], "--help") == 0) {
+			printf("usage: kith join [IMAGE] [--code TEXT]"
+			    " [--camera] --name NAME [--peer HOST:PORT]\n"
+			    "Read the pairing code shown by 'kith pair' on a"
+			    " device of the account\n(from a photo or"
+			    " screenshot, its text, or the camera), join the"
+			    " account\nas NAME and receive the whole history."
+			    " Run again with no code to\nresume a cut"
+			    " transfer.\n");
+			return (0);
+		} else if (argv[i][0] != '-' && image == NULL)
+			image = argv[i];
+		else
+			return (cli_fail(KITH_EINVAL, "join: unexpected '%s';"
+			    " see kith join --help", argv[i]));
+	}
+	if (name != NULL && !roster_name_ok(name))
+		return (cli_fail(KITH_EINVAL, "join: a device name is 1 to 64"
+		    " printable characters"));
+	if ((rc = read_code(image, code, camera, &text)) != 0 &&
+	    rc != KITH_ENOENT)
+		return (1);
+	if ((rc = cli_open(1, &hm)) != 0) {
+		free(text);
+		return (1);
+	}
+	if (text == NULL) {
+		/* No code given: resume with the one kept from last time. */
+		if (store_meta_get(hm->st, "pending_ticket", &pend,
+		    &plen) != 0) {
+			home_close(hm);
+			return (cli_fail(KITH_EINVAL, "join: give the pairing"
+			    " code: a photo or screenshot of it, --code TEXT,"
+			    " or --camera"));
+		}
+		text = (char *)pend;
+	}
+	if ((rc = ticket_decode(text, strlen(text), &t)) != 0) {
+		if (rc == KITH_EWRONGKIND)
+			rc = cli_fail(rc, "this is a kith invitation, not a"
+			    " pairing code: use 'kith invite scan'");
+		else if (rc == KITH_ENOTKITH)
+			rc = cli_fail(rc, "this QR code is not a kith pairing"
+			    " code");
+		else
+			rc = cli_fail(rc, "this pairing code is damaged or of"
+			    " a newer version; run 'kith pair' again");
+		goto done;
+	}
+	if (name == NULL)
+		name = hm->name[0] ? hm->name : NULL;
+	if (name == NULL) {
+		rc = cli_fail(KITH_EINVAL, "join: name this device: --name"
+		    " NAME (for example --name phone)");
+		goto done;
+	}
+	if (kith_now() > t.expiry && pend == NULL) {
+		time_t e = (time_t)t.expiry;
+		char when[32];
+
+		strftime(when, sizeof(when), "%H:%M:%S", localtime(&e));
+		rc = cli_fail(KITH_EEXPIRED, "this pairing code expired at %s;"
+		    " run 'kith pair' again on the other device", when);
+		goto done;
+	}
+	if (pend == NULL && store_meta_put(hm->st, "pending_ticket", text,
+	    strlen(text)) != 0) {
+		rc = cli_fail(KITH_EDB, "cannot write the store");
+		goto done;
+	}
+
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		rc = cli_fail(KITH_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (peer != NULL) {
+		if (add_peer(f, peer) != 0) {
+			rc = cli_fail(KITH_EINVAL, "join: --peer takes"
+			    " HOST:PORT");
+			goto done;
+		}
+	} else {
+		if (!cli.json)
+			fprintf(stderr, "Looking for the other device...\n");
+		find_mdns(f, &t);
+		add_hints(f, &t);
+	}
+	rc = KITH_ECONN;
+	for (i = 0; i < f->n; i++) {
+		if (chan_connect((struct sockaddr *)&f->addrs[i], f->lens[i],
+		    CONNECT_MS, &fd) != 0)
+			continue;
+		ui.arg = NULL;
+		rc = pair_join(hm, &t, fd, name, &ui, &stored);
+		cli_progress_end();
+		break;
+	}
+	if (rc == KITH_ECONN) {
+		rc = cli_fail(rc, "cannot reach the device that showed the"
+		    " code; check that 'kith pair' still runs there and that"
+		    " both are on the same network, or give --peer HOST:PORT");
+		goto done;
+	}
+	if (rc != 0) {
+		/* A refusal ends this ticket; a cut keeps it to resume. */
+		if (rc != KITH_ETRUNC && rc != KITH_ECLOSED &&
+		    rc != KITH_ETIMEOUT && rc != KITH_ECRYPTO)
+			(void)store_meta_put(hm->st, "pending_ticket", "", 0);
+		rc = join_fail(rc, stored);
+		goto done;
+	}
+	(void)store_meta_put(hm->st, "pending_ticket", "", 0);
+	r = store_count(hm->st, NULL, &n, NULL);
+	(void)r;
+	if (cli.json)
+		cli_json_out(json_pack("{s:b, s:s, s:I, s:I}", "ok", 1,
+		    "device", name, "received", (json_int_t)stored,
+		    "records", (json_int_t)n));
+	else
+		printf("Joined the account as '%s': %llu new records received,"
+		    " %llu held.\n", name, (unsigned long long)stored,
+		    (unsigned long long)n);
+	rc = 0;
+done:
+	ticket_wipe(&t);
+	if (text != NULL) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	free(f);
+	home_close(hm);
+	return (rc ? 1 : 0);
+}

@@ -1,0 +1,124 @@
+/*
+ * kith: the command line of the kith device agent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "kith_err.h"
+
+struct cli cli;
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+} cmds[] = {
+	{ "init", cmd_init, "init --name NAME       new account and this device" },
+	{ "status", cmd_status, "status                 account, device, sync state" },
+	{ "devices", cmd_devices, "devices                the signed device roster" },
+	{ "history", cmd_history, "history add|import FILE.jsonl|export|count" },
+	{ "pair", cmd_pair, "pair [--qr-png FILE] [--timeout SEC] [--yes]\n"
+	    "                         show a pairing code and enrol a new device" },
+	{ "join", cmd_join, "join [IMAGE] [--code TEXT] [--camera] --name NAME"
+	    " [--peer HOST:PORT]\n"
+	    "                         join an account from its pairing code" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: kith [--home DIR] [--json] [--passphrase-file FILE]"
+	    " COMMAND ...\n\ncommands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %s\n", cmds[i].help);
+	fprintf(f, "\nThe home is --home, else $KITH_HOME, else"
+	    " $XDG_DATA_HOME/kith, else ~/.local/share/kith.\n"
+	    "See kith(1).\n");
+}
+
+/*
+ * Take the global options out of argv wherever they stand, so that
+ * `kith pair --home X` works like `kith --home X pair`.
+ */
+static int
+globals(int *argcp, char **argv)
+{
+	int i, o = 0, argc = *argcp;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			while (i < argc)
+				argv[o++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "--json") == 0) {
+			cli.json = 1;
+		} else if (strcmp(a, "--home") == 0 ||
+		    strcmp(a, "--passphrase-file") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "kith: %s needs a value\n", a);
+				return (-1);
+			}
+			if (a[2] == 'h')
+				cli.home_opt = argv[++i];
+			else
+				cli.passfile = argv[++i];
+		} else if (strncmp(a, "--home=", 7) == 0) {
+			cli.home_opt = a + 7;
+		} else if (strncmp(a, "--passphrase-file=", 18) == 0) {
+			cli.passfile = a + 18;
+		} else {
+			argv[o++] = argv[i];
+		}
+	}
+	argv[o] = NULL;
+	*argcp = o;
+	return (0);
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (sodium_init() < 0) {
+		fprintf(stderr, "kith: cannot initialise libsodium\n");
+		return (1);
+	}
+	argc--;
+	argv++;
+	if (globals(&argc, argv) != 0)
+		return (2);
+	if (cli.passfile == NULL)
+		cli.passfile = getenv("KITH_PASSPHRASE_FILE");
+	cli.tty = isatty(STDERR_FILENO);
+	if (argc < 1 || strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "help") == 0) {
+		usage(argc < 1 ? stderr : stdout);
+		return (argc < 1 ? 2 : 0);
+	}
+	if (strcmp(argv[0], "--version") == 0) {
+		printf("kith %s\n", KITH_VERSION);
+		return (0);
+	}
+	if (home_path(cli.home_opt, cli.home, sizeof(cli.home)) != 0) {
+		fprintf(stderr, "kith: no home directory: set --home DIR or"
+		    " KITH_HOME\n");
+		return (2);
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			return (cmds[i].fn(argc, argv));
+	fprintf(stderr, "kith: unknown command '%s'; see kith --help\n",
+	    argv[0]);
+	return (2);
+}

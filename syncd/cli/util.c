@@ -1,0 +1,246 @@
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "kith_err.h"
+#include "kith_util.h"
+
+#define MAXPASS 1024
+
+int
+cli_fail(int rc, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cli.json) {
+		json_t *o = json_pack("{s:b, s:s, s:s}", "ok", 0, "error", msg,
+		    "code", rc ? kith_strerror(rc) : "failed");
+
+		cli_json_out(o);
+	} else {
+		fprintf(stderr, "kith: %s\n", msg);
+	}
+	return (1);
+}
+
+int
+cli_open(int create, struct home **hm)
+{
+	int rc;
+
+	if ((rc = home_open(cli.home, create, hm)) == 0)
+		return (0);
+	if (rc == KITH_ENOENT)
+		cli_fail(rc, "no kith home at %s: run 'kith init --name NAME'"
+		    " to start an account, or 'kith join' to join one",
+		    cli.home);
+	else
+		cli_fail(rc, "cannot open the kith home at %s: %s", cli.home,
+		    kith_strerror(rc));
+	return (rc);
+}
+
+static int
+read_line_fd(int fd, uint8_t *buf, size_t cap, size_t *len)
+{
+	size_t n = 0;
+	ssize_t r;
+	char c;
+
+	while (n < cap) {
+		r = read(fd, &c, 1);
+		if (r <= 0 || c == '\n')
+			break;
+		buf[n++] = (uint8_t)c;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	*len = n;
+	return (n == cap ? KITH_ETOOBIG : 0);
+}
+
+static int
+ask_tty(const char *prompt, uint8_t *buf, size_t *len)
+{
+	struct termios old, noecho;
+	int fd, rc;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
+		return (KITH_ENOENT);
+	(void)!write(fd, prompt, strlen(prompt));
+	if (tcgetattr(fd, &old) == 0) {
+		noecho = old;
+		noecho.c_lflag &= ~(tcflag_t)ECHO;
+		(void)tcsetattr(fd, TCSAFLUSH, &noecho);
+	}
+	rc = read_line_fd(fd, buf, MAXPASS, len);
+	(void)tcsetattr(fd, TCSAFLUSH, &old);
+	(void)!write(fd, "\n", 1);
+	close(fd);
+	return (rc);
+}
+
+int
+cli_passphrase(const char *prompt, int confirm, uint8_t **pass, size_t *len)
+{
+	uint8_t *p, *q;
+	size_t n, m;
+	int fd, rc;
+
+	if ((p = sodium_malloc(2 * MAXPASS)) == NULL)
+		return (KITH_ENOMEM);
+	q = p + MAXPASS;
+	if (cli.passfile != NULL) {
+		if ((fd = open(cli.passfile, O_RDONLY | O_CLOEXEC)) == -1) {
+			sodium_free(p);
+			cli_fail(KITH_EIO, "cannot read the passphrase file %s",
+			    cli.passfile);
+			return (KITH_EIO);
+		}
+		rc = read_line_fd(fd, p, MAXPASS, &n);
+		close(fd);
+	} else {
+		rc = ask_tty(prompt, p, &n);
+		if (rc == KITH_ENOENT) {
+			sodium_free(p);
+			cli_fail(rc, "no terminal to ask for the passphrase:"
+			    " use --passphrase-file FILE");
+			return (rc);
+		}
+		if (rc == 0 && confirm) {
+			rc = ask_tty("Repeat the passphrase: ", q, &m);
+			if (rc == 0 && (m != n || sodium_memcmp(p, q, n))) {
+				sodium_free(p);
+				cli_fail(KITH_EINVAL, "the two passphrases"
+				    " differ; nothing was changed");
+				return (KITH_EINVAL);
+			}
+		}
+	}
+	if (rc != 0 || n == 0) {
+		sodium_free(p);
+		cli_fail(KITH_EINVAL, "an empty or over-long passphrase is not"
+		    " accepted");
+		return (KITH_EINVAL);
+	}
+	if (confirm && n < 8) {
+		sodium_free(p);
+		cli_fail(KITH_EINVAL, "choose a passphrase of at least 8"
+		    " characters");
+		return (KITH_EINVAL);
+	}
+	sodium_memzero(q, MAXPASS);
+	*pass = p;
+	*len = n;
+	return (0);
+}
+
+int
+cli_yesno(const char *question)
+{
+	char a[16];
+	size_t n;
+	int fd;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
+		return (0);
+	(void)!write(fd, question, strlen(question));
+	(void)!write(fd, " [y/N] ", 7);
+	if (read_line_fd(fd, (uint8_t *)a, sizeof(a) - 1, &n) != 0)
+		n = 0;
+	close(fd);
+	a[n] = '\0';
+	return (a[0] == 'y' || a[0] == 'Y');
+}
+
+void
+cli_json_out(json_t *obj)
+{
+
+	if (obj == NULL)
+		return;
+	json_dumpf(obj, stdout, JSON_COMPACT);
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(obj);
+}
+
+const char *
+cli_hex(const uint8_t *b, size_t len)
+{
+	static char out[65];
+
+	if (len > 32)
+		len = 32;
+	kith_hex(b, len, out);
+	return (out);
+}
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+static struct {
+	double start, last;
+	int drawn;
+} bar;
+
+void
+cli_progress(void *arg, uint64_t nrec, uint64_t totrec, uint64_t nbytes,
+    uint64_t totbytes)
+{
+	double now = mono(), el, rate, left, frac;
+	char line[160], b[31];
+	int i, fill;
+
+	(void)arg;
+	if (!cli.tty || cli.json)
+		return;
+	if (bar.start == 0)
+		bar.start = now;
+	if (now - bar.last < 0.1 && nrec != totrec)
+		return;
+	bar.last = now;
+	el = now - bar.start;
+	frac = totbytes ? (double)nbytes / (double)totbytes :
+	    totrec ? (double)nrec / (double)totrec : 1.0;
+	rate = el > 0 ? (double)nbytes / el : 0;
+	left = rate > 0 ? (double)(totbytes - nbytes) / rate : 0;
+	fill = (int)(frac * 30);
+	for (i = 0; i < 30; i++)
+		b[i] = i < fill ? '#' : '-';
+	b[30] = '\0';
+	snprintf(line, sizeof(line), "\r[%s] %3d%% %llu/%llu records"
+	    "  %.1f MB/s  %d:%02d left ", b, (int)(frac * 100),
+	    (unsigned long long)nrec, (unsigned long long)totrec, rate / 1e6,
+	    (int)left / 60, (int)left % 60);
+	fputs(line, stderr);
+	bar.drawn = 1;
+}
+
+void
+cli_progress_end(void)
+{
+
+	if (bar.drawn)
+		fputc('\n', stderr);
+	bar.drawn = 0;
+	bar.start = bar.last = 0;
+}

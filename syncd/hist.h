@@ -1,0 +1,84 @@
+/*
+ * hist.h: message history on top of the store: record identity, the
+ * history keys of each epoch, encryption at rest, import and export.
+ *
+ * A record is one JSON object with at least string members "service" and
+ * "id"; its bytes are kept exactly as given.  Its rid is a keyed BLAKE2b of
+ * (service, id) under the account's id key, so every device computes the
+ * same rid and a record is stored once however it arrives, while the store
+ * reveals neither.  Its box is XChaCha20-Poly1305 under the epoch's key:
+ *     box = nonce (24) || ciphertext || tag (16)
+ *     ad  = "kith record v1" || epoch (4, big endian) || rid (16)
+ */
+#ifndef KITH_HIST_H
+#define KITH_HIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+#include "store.h"
+
+#define HIST_MAXRECORD ((size_t)16 * 1024 * 1024)
+#define HIST_BOXOVER (24 + 16)
+
+typedef struct hist hist;
+
+/**
+ * hist_create_keys(st, dk): make the id key and the key of epoch 1 for a
+ * new account, wrapped under ${dk}'s store key.
+ */
+int hist_create_keys(store *st, const struct devkey *dk);
+
+/**
+ * hist_open(st, dk, self, out): load the history keys (into sodium_malloc
+ * memory).  ${self} is this device's sign_pk: the origin of what it adds.
+ * The store stays the caller's.  Returns 0, KITH_ENOENT (no keys yet),
+ * KITH_ECORRUPT or KITH_ENOMEM.
+ */
+int hist_open(store *st, const struct devkey *dk,
+    const uint8_t self[static 32], hist **out);
+
+/**
+ * hist_free(h): wipe and free; NULL does nothing.
+ */
+void hist_free(hist *h);
+
+/**
+ * hist_add(h, json, len, added): validate one record and store it as a new
+ * record of this device, unless its (service, id) is already held.
+ * Returns 0 (*${added} says which), KITH_EFORMAT (not a JSON object with
+ * string service and id), KITH_ETOOBIG, or a store error.  Call between
+ * store_begin and store_commit.
+ */
+int hist_add(hist *h, const char *json, size_t len, int *added);
+
+/**
+ * hist_open_rec(h, rec, out, len): decrypt a stored record into a malloc'd
+ * buffer (NUL-terminated).  Returns 0, KITH_ENOENT (no key for its epoch),
+ * KITH_ECORRUPT (fails to authenticate) or KITH_ENOMEM.
+ */
+int hist_open_rec(hist *h, const struct store_rec *rec, char **out,
+    size_t *len);
+
+/**
+ * hist_keys_export(h, out, len): the id key and every epoch key, as sent to
+ * a newly enrolled device over the secure channel:
+ *     idkey (32) || n (4) || n * (epoch (4) || key (32)).
+ * *${out} is sodium_malloc'd; free with sodium_free.
+ */
+int hist_keys_export(hist *h, uint8_t **out, size_t *len);
+
+/**
+ * hist_keys_import(st, dk, buf, len): store keys received that way (keys
+ * already held are kept).  Returns 0, KITH_EFORMAT or a store error.
+ */
+int hist_keys_import(store *st, const struct devkey *dk, const uint8_t *buf,
+    size_t len);
+
+/**
+ * hist_epoch(h): the current epoch (the highest one held).
+ */
+uint32_t hist_epoch(const hist *h);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * home.h: a kith home directory: this device's keys, the store, the
+ * account and its roster, the history keys.
+ *
+ * Layout (directory 0700):
+ *     device.key   this device's secret keys (0600)
+ *     kith.db      the store (0600): meta, roster, wrapped history keys,
+ *                  records
+ */
+#ifndef KITH_HOME_H
+#define KITH_HOME_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "keys.h"
+#include "roster.h"
+#include "store.h"
+
+struct home {
+	char dir[PATH_MAX];
+	store *st;
+	struct devkey *dk;
+	char name[ROSTER_NAMEMAX + 1];	/* this device's; "" if unset */
+	int has_account;
+	uint8_t account_pk[32];
+	struct roster *roster;		/* NULL until enrolled */
+	hist *h;			/* NULL until history keys arrive */
+};
+
+/**
+ * home_path(opt, out, cap): the home directory: ${opt} if given, else
+ * $KITH_HOME, else $XDG_DATA_HOME/kith, else $HOME/.local/share/kith.
+ */
+int home_path(const char *opt, char *out, size_t cap);
+
+/**
+ * home_open(dir, create, out): open a home; with ${create}, make the
+ * directory (0700) and this device's keys when missing.  Returns 0,
+ * KITH_ENOENT (no home there), KITH_ECORRUPT, KITH_EDB, KITH_EIO.
+ */
+int home_open(const char *dir, int create, struct home **out);
+
+/**
+ * home_close(hm): NULL does nothing.
+ */
+void home_close(struct home *hm);
+
+/**
+ * home_set_name(hm, name): record this device's name.
+ */
+int home_set_name(struct home *hm, const char *name);
+
+/**
+ * home_init_account(hm, name, pass, plen, recovery): create a new account
+ * with this device as its first member; ${recovery} receives the recovery
+ * code (a secret, to be shown once).  Returns 0, KITH_EHAVEACCOUNT,
+ * KITH_EINVAL (bad name) or another error.
+ */
+int home_init_account(struct home *hm, const char *name, const uint8_t *pass,
+    size_t plen, char recovery[static RECOVERY_TEXTLEN]);
+
+/**
+ * home_account_sk(hm, pass, plen, sk): unseal the account key with the
+ * passphrase into *${sk} (64 bytes, sodium_malloc; sodium_free it).
+ * Returns 0, KITH_EBADPASS, KITH_ENOACCOUNT or KITH_ENOMEM.
+ */
+int home_account_sk(struct home *hm, const uint8_t *pass, size_t plen,
+    uint8_t **sk);
+
+/**
+ * home_roster_install(hm, r): make ${r} (verified against the account
+ * key) the roster held, if it supersedes the one held.  Takes ownership of
+ * ${r} on success.  Returns 0, KITH_ESTALE or KITH_ECRYPTO.
+ */
+int home_roster_install(struct home *hm, struct roster *r);
+
+/**
+ * home_adopt_account(hm, account_pk, sealed_pass, sealed_rec): record the
+ * account this device joins (public key and the two seals, which it keeps
+ * so that it can act for the account given the passphrase).
+ */
+int home_adopt_account(struct home *hm, const uint8_t account_pk[static 32],
+    const uint8_t *sealed_pass, const uint8_t *sealed_rec);
+
+/**
+ * home_load_hist(hm): (re)load the history keys after they changed.
+ */
+int home_load_hist(struct home *hm);
+
+/**
+ * home_self(hm): this device's roster entry, or NULL.
+ */
+const struct roster_dev *home_self(const struct home *hm);
+
+#endif

@@ -1,0 +1,206 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "keys.h"
+#include "kith_err.h"
+#include "kith_util.h"
+
+#define DEVKEY_MAGIC "KITHDK1"	/* with its NUL: 8 bytes */
+#define DEVKEY_FILELEN (8 + 64 + 32)
+
+/*
+ * Argon2id cost of the account key seals: 32 MiB and 4 passes, about half
+ * a second here.  Stored in every seal, so it can grow without a format
+ * change.  Kept below 64 MiB so that `kith pair` stays in its memory
+ * budget while it signs.
+ */
+#define SEAL_OPSLIMIT 4
+#define SEAL_MEMLIMIT (32u << 20)
+
+static void
+devkey_derive(struct devkey *k)
+{
+	static const uint8_t ctx[] = "kith store key v1";
+
+	crypto_sign_ed25519_sk_to_pk(k->sign_pk, k->sign_sk);
+	crypto_scalarmult_base(k->kx_pk, k->kx_sk);
+	crypto_generichash(k->store_key, 32, ctx, sizeof(ctx) - 1,
+	    k->kx_sk, 32);
+}
+
+int
+devkey_load(const char *dir, int create, struct devkey **out)
+{
+	char path[PATH_MAX];
+	struct devkey *k;
+	uint8_t *buf = NULL;
+	size_t len;
+	int fd, rc;
+
+	if (snprintf(path, sizeof(path), "%s/device.key", dir) >=
+	    (int)sizeof(path))
+		return (KITH_EINVAL);
+	if ((k = sodium_malloc(sizeof(*k))) == NULL)
+		return (KITH_ENOMEM);
+
+	rc = kith_file_read(path, 4096, &buf, &len);
+	if (rc == KITH_ENOENT && create) {
+		uint8_t file[DEVKEY_FILELEN];
+		ssize_t w;
+		uint8_t seed[32];
+
+		randombytes_buf(seed, sizeof(seed));
+		crypto_sign_seed_keypair(k->sign_pk, k->sign_sk, seed);
+		sodium_memzero(seed, sizeof(seed));
+		randombytes_buf(k->kx_sk, 32);
+		memcpy(file, DEVKEY_MAGIC, 8);
+		memcpy(file + 8, k->sign_sk, 64);
+		memcpy(file + 72, k->kx_sk, 32);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd == -1) {
+			sodium_memzero(file, sizeof(file));
+			rc = errno == EEXIST ? KITH_EEXIST : KITH_EIO;
+			goto fail;
+		}
+		w = write(fd, file, sizeof(file));
+		sodium_memzero(file, sizeof(file));
+		if (w != (ssize_t)sizeof(file) || fsync(fd) != 0) {
+			close(fd);
+			(void)unlink(path);
+			rc = KITH_EIO;
+			goto fail;
+		}
+		close(fd);
+	} else if (rc != 0) {
+		goto fail;
+	} else {
+		if (len != DEVKEY_FILELEN || memcmp(buf, DEVKEY_MAGIC, 8)) {
+			rc = KITH_ECORRUPT;
+			goto fail;
+		}
+		memcpy(k->sign_sk, buf + 8, 64);
+		memcpy(k->kx_sk, buf + 72, 32);
+		sodium_memzero(buf, len);
+		free(buf);
+		buf = NULL;
+	}
+	devkey_derive(k);
+	*out = k;
+	return (0);
+
+fail:
+	if (buf != NULL) {
+		sodium_memzero(buf, len);
+		free(buf);
+	}
+	sodium_free(k);
+	return (rc);
+}
+
+void
+devkey_free(struct devkey *k)
+{
+
+	if (k != NULL)
+		sodium_free(k);	/* sodium_free wipes */
+}
+
+static int
+seal_key(uint8_t key[32], const uint8_t *secret, size_t len,
+    const uint8_t salt[16], uint64_t ops, uint64_t mem)
+{
+
+	if (crypto_pwhash(key, 32, (const char *)secret, len, salt, ops,
+	    (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return (KITH_ENOMEM);
+	return (0);
+}
+
+int
+account_seal(const uint8_t seed[static 32], const uint8_t *secret,
+    size_t len, uint8_t out[static ACCOUNT_SEALED_LEN])
+{
+	uint8_t *key;
+	int rc;
+
+	if ((key = sodium_malloc(32)) == NULL)
+		return (KITH_ENOMEM);
+	randombytes_buf(out, 16);
+	kith_be64enc(out + 16, SEAL_OPSLIMIT);
+	kith_be64enc(out + 24, SEAL_MEMLIMIT);
+	randombytes_buf(out + 32, 24);
+	if ((rc = seal_key(key, secret, len, out, SEAL_OPSLIMIT,
+	    SEAL_MEMLIMIT)) != 0)
+		goto done;
+	/* The header (salt and costs) is bound as associated data. */
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + 56, NULL, seed, 32,
+	    out, 32, NULL, out + 32, key);
+done:
+	sodium_free(key);
+	return (rc);
+}
+
+int
+account_unseal(const uint8_t sealed[static ACCOUNT_SEALED_LEN],
+    const uint8_t *secret, size_t len, uint8_t seed[static 32])
+{
+	uint8_t *key;
+	uint64_t ops, mem;
+	int rc;
+
+	ops = kith_be64dec(sealed + 16);
+	mem = kith_be64dec(sealed + 24);
+	/* Refuse costs that would hang or exhaust the machine. */
+	if (ops < 1 || ops > 64 || mem < 8192 || mem > (1ull << 32))
+		return (KITH_EFORMAT);
+	if ((key = sodium_malloc(32)) == NULL)
+		return (KITH_ENOMEM);
+	if ((rc = seal_key(key, secret, len, sealed, ops, mem)) != 0)
+		goto done;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(seed, NULL, NULL,
+	    sealed + 56, 48, sealed, 32, sealed + 32, key) != 0)
+		rc = KITH_EBADPASS;
+done:
+	sodium_free(key);
+	return (rc);
+}
+
+void
+recovery_new(uint8_t bytes[static RECOVERY_BYTES],
+    char text[static RECOVERY_TEXTLEN])
+{
+	char b[KITH_BASE32_LEN(RECOVERY_BYTES) + 1];
+	size_t i, o = 0;
+
+	randombytes_buf(bytes, RECOVERY_BYTES);
+	kith_base32_enc(bytes, RECOVERY_BYTES, b);
+	for (i = 0; b[i] != '\0'; i++) {
+		if (i > 0 && i % 4 == 0)
+			text[o++] = '-';
+		text[o++] = b[i];
+	}
+	text[o] = '\0';
+	sodium_memzero(b, sizeof(b));
+}
+
+int
+recovery_parse(const char *text, uint8_t bytes[static RECOVERY_BYTES])
+{
+	uint8_t b[RECOVERY_BYTES + 1];
+	size_t n;
+
+	if (kith_base32_dec(text, strlen(text), b, sizeof(b), &n) != 0 ||
+	    n != RECOVERY_BYTES) {
+		sodium_memzero(b, sizeof(b));
+		return (KITH_EFORMAT);
+	}
+	memcpy(bytes, b, RECOVERY_BYTES);
+	sodium_memzero(b, sizeof(b));
+	return (0);
+}

@@ -1,0 +1,79 @@
+/*
+ * keys.h: this device's keys, and the account signing key sealed under the
+ * account passphrase and under the recovery code.
+ *
+ * A device holds two key pairs: Ed25519 (it signs as the device: invitation
+ * answers, join proofs) and X25519 (its Noise static key).  They live in
+ * device.key (0600) and, once loaded, in sodium_malloc memory.
+ *
+ * The account key is an Ed25519 key whose 32-byte seed never rests in
+ * clear: it is sealed twice, with XChaCha20-Poly1305 under keys stretched by
+ * Argon2id from the passphrase and from the recovery code.
+ */
+#ifndef KITH_KEYS_H
+#define KITH_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct devkey {
+	uint8_t sign_pk[32];
+	uint8_t sign_sk[64];
+	uint8_t kx_pk[32];
+	uint8_t kx_sk[32];
+	uint8_t store_key[32];	/* wraps the history keys in the store */
+};
+
+/**
+ * devkey_load(dir, create, out): load ${dir}/device.key, or with ${create}
+ * make new keys when it does not exist (file created 0600 with O_EXCL).
+ * *${out} is in sodium_malloc memory; free with devkey_free().  Returns 0,
+ * KITH_ENOENT, KITH_ECORRUPT, KITH_EIO or KITH_ENOMEM.
+ */
+int devkey_load(const char *dir, int create, struct devkey **out);
+
+/**
+ * devkey_free(k): wipe and free; NULL does nothing.
+ */
+void devkey_free(struct devkey *k);
+
+/*
+ * Sealed account key: salt 16 | opslimit 8 | memlimit 8 | nonce 24 |
+ * ciphertext of the seed 32 + tag 16.
+ */
+#define ACCOUNT_SEALED_LEN (16 + 8 + 8 + 24 + 32 + 16)
+
+/* Recovery codes: 20 random bytes, base32 in groups of four. */
+#define RECOVERY_BYTES 20
+#define RECOVERY_TEXTLEN 40	/* 32 characters and 7 dashes, NUL */
+
+/**
+ * account_seal(seed, secret, len, out): seal the account ${seed} under
+ * ${secret} (a passphrase or a recovery code's bytes).  Returns 0 or
+ * KITH_ENOMEM (Argon2id could not get its memory).
+ */
+int account_seal(const uint8_t seed[static 32], const uint8_t *secret,
+    size_t len, uint8_t out[static ACCOUNT_SEALED_LEN]);
+
+/**
+ * account_unseal(sealed, secret, len, seed): recover the seed.  Returns 0,
+ * KITH_EBADPASS, KITH_EFORMAT or KITH_ENOMEM.  This takes about a second
+ * by design.
+ */
+int account_unseal(const uint8_t sealed[static ACCOUNT_SEALED_LEN],
+    const uint8_t *secret, size_t len, uint8_t seed[static 32]);
+
+/**
+ * recovery_new(bytes, text): a new recovery code, as bytes and as text
+ * (for example "ABCD-EFGH-..."), both secrets.
+ */
+void recovery_new(uint8_t bytes[static RECOVERY_BYTES],
+    char text[static RECOVERY_TEXTLEN]);
+
+/**
+ * recovery_parse(text, bytes): read a recovery code as typed (any case,
+ * dashes and spaces optional).  Returns 0 or KITH_EFORMAT.
+ */
+int recovery_parse(const char *text, uint8_t bytes[static RECOVERY_BYTES]);
+
+#endif

@@ -1,0 +1,352 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "kith_err.h"
+#include "kith_util.h"
+#include "roster.h"
+
+#define ROSTER_MAGIC "KRST"
+#define CERT_MAGIC "KCRT"
+#define FORMAT_V1 1
+#define ROSTER_HDRLEN (4 + 1 + 8 + 32 + 32 + 8 + 2)
+#define ROSTER_DEVLEN (32 + 32 + 1 + 8 + 8 + 32 + 1)
+
+/* Domain separation of the signatures. */
+static const uint8_t roster_ctx[] = "kith roster v1";
+static const uint8_t cert_ctx[] = "kith device certificate v1";
+
+static int
+sign_ctx(uint8_t sig[64], const uint8_t *ctx, size_t ctxlen,
+    const uint8_t *m, size_t len, const uint8_t sk[64])
+{
+	crypto_sign_state st;
+
+	/* Ed25519ph keeps memory flat for any roster size. */
+	crypto_sign_init(&st);
+	crypto_sign_update(&st, ctx, ctxlen);
+	crypto_sign_update(&st, m, len);
+	return (crypto_sign_final_create(&st, sig, NULL, sk) ? KITH_ECRYPTO :
+	    0);
+}
+
+static int
+verify_ctx(const uint8_t sig[64], const uint8_t *ctx, size_t ctxlen,
+    const uint8_t *m, size_t len, const uint8_t pk[32])
+{
+	crypto_sign_state st;
+
+	crypto_sign_init(&st);
+	crypto_sign_update(&st, ctx, ctxlen);
+	crypto_sign_update(&st, m, len);
+	return (crypto_sign_final_verify(&st, sig, pk) ? KITH_ECRYPTO : 0);
+}
+
+int
+roster_name_ok(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n < 1 || n > ROSTER_NAMEMAX)
+		return (0);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return (0);
+	return (1);
+}
+
+int
+roster_new(const uint8_t account_pk[static 32], struct roster **out)
+{
+	struct roster *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return (KITH_ENOMEM);
+	r->version = 1;
+	memcpy(r->account_pk, account_pk, 32);
+	r->time = kith_now();
+	*out = r;
+	return (0);
+}
+
+int
+roster_next(const struct roster *cur, struct roster **out)
+{
+	struct roster *r;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return (KITH_ENOMEM);
+	memcpy(r, cur, sizeof(*r));
+	r->blob = NULL;
+	r->bloblen = 0;
+	r->version = cur->version + 1;
+	memcpy(r->prev, cur->hash, 32);
+	r->time = kith_now();
+	*out = r;
+	return (0);
+}
+
+int
+roster_add(struct roster *r, const uint8_t sign_pk[static 32],
+    const uint8_t kx_pk[static 32], const char *name)
+{
+	struct roster_dev *d;
+
+	if (!roster_name_ok(name))
+		return (KITH_EINVAL);
+	if (roster_find_sign(r, sign_pk) || roster_find_kx(r, kx_pk))
+		return (KITH_EEXIST);
+	if (r->ndev >= ROSTER_MAXDEV)
+		return (KITH_ETOOBIG);
+	d = &r->dev[r->ndev++];
+	memset(d, 0, sizeof(*d));
+	memcpy(d->sign_pk, sign_pk, 32);
+	memcpy(d->kx_pk, kx_pk, 32);
+	d->status = ROSTER_ACTIVE;
+	d->added = kith_now();
+	strcpy(d->name, name);
+	return (0);
+}
+
+int
+roster_sign(struct roster *r, const uint8_t account_sk[static 64])
+{
+	uint8_t *b, *p;
+	size_t len, i, nl;
+
+	len = ROSTER_HDRLEN + 64;
+	for (i = 0; i < r->ndev; i++)
+		len += ROSTER_DEVLEN + strlen(r->dev[i].name);
+	if ((b = malloc(len)) == NULL)
+		return (KITH_ENOMEM);
+	p = b;
+	memcpy(p, ROSTER_MAGIC, 4);
+	p += 4;
+	*p++ = FORMAT_V1;
+	kith_be64enc(p, r->version);
+	p += 8;
+	memcpy(p, r->prev, 32);
+	p += 32;
+	memcpy(p, r->account_pk, 32);
+	p += 32;
+	kith_be64enc(p, r->time);
+	p += 8;
+	kith_be16enc(p, (uint16_t)r->ndev);
+	p += 2;
+	for (i = 0; i < r->ndev; i++) {
+		const struct roster_dev *d = &r->dev[i];
+
+		memcpy(p, d->sign_pk, 32);
+		p += 32;
+		memcpy(p, d->kx_pk, 32);
+		p += 32;
+		*p++ = d->status;
+		kith_be64enc(p, d->added);
+		p += 8;
+		kith_be64enc(p, d->revoked);
+		p += 8;
+		memcpy(p, d->revoked_by, 32);
+		p += 32;
+		nl = strlen(d->name);
+		*p++ = (uint8_t)nl;
+		memcpy(p, d->name, nl);
+		p += nl;
+	}
+	if (sign_ctx(p, roster_ctx, sizeof(roster_ctx) - 1, b,
+	    (size_t)(p - b), account_sk)) {
+		free(b);
+		return (KITH_ECRYPTO);
+	}
+	free(r->blob);
+	r->blob = b;
+	r->bloblen = len;
+	crypto_generichash(r->hash, 32, b, len, NULL, 0);
+	return (0);
+}
+
+int
+roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
+    struct roster **out)
+{
+	struct roster *r;
+	const uint8_t *p = blob, *end;
+	size_t i, nl;
+	int rc = KITH_EFORMAT;
+
+	if (len < ROSTER_HDRLEN + 64 || memcmp(p, ROSTER_MAGIC, 4))
+		return (KITH_EFORMAT);
+	if (p[4] != FORMAT_V1)
+		return (KITH_EVERSION);
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return (KITH_ENOMEM);
+	end = blob + len - 64;
+	p += 5;
+	r->version = kith_be64dec(p);
+	p += 8;
+	memcpy(r->prev, p, 32);
+	p += 32;
+	memcpy(r->account_pk, p, 32);
+	p += 32;
+	r->time = kith_be64dec(p);
+	p += 8;
+	r->ndev = kith_be16dec(p);
+	p += 2;
+	if (r->ndev > ROSTER_MAXDEV || r->version == 0)
+		goto fail;
+	for (i = 0; i < r->ndev; i++) {
+		struct roster_dev *d = &r->dev[i];
+
+		if ((size_t)(end - p) < ROSTER_DEVLEN)
+			goto fail;
+		memcpy(d->sign_pk, p, 32);
+		p += 32;
+		memcpy(d->kx_pk, p, 32);
+		p += 32;
+		d->status = *p++;
+		d->added = kith_be64dec(p);
+		p += 8;
+		d->revoked = kith_be64dec(p);
+		p += 8;
+		memcpy(d->revoked_by, p, 32);
+		p += 32;
+		nl = *p++;
+		if (nl > ROSTER_NAMEMAX || (size_t)(end - p) < nl)
+			goto fail;
+		memcpy(d->name, p, nl);
+		d->name[nl] = '\0';
+		p += nl;
+		if ((d->status != ROSTER_ACTIVE &&
+		    d->status != ROSTER_REVOKED) || !roster_name_ok(d->name))
+			goto fail;
+	}
+	if (p != end)
+		goto fail;
+	if (verify_ctx(end, roster_ctx, sizeof(roster_ctx) - 1, blob,
+	    len - 64, account_pk ? account_pk : r->account_pk)) {
+		rc = KITH_ECRYPTO;
+		goto fail;
+	}
+	/* not secret: both are public keys */
+	if (account_pk != NULL && memcmp(account_pk, r->account_pk, 32)) {
+		rc = KITH_ECRYPTO;
+		goto fail;
+	}
+	if ((r->blob = malloc(len)) == NULL) {
+		rc = KITH_ENOMEM;
+		goto fail;
+	}
+	memcpy(r->blob, blob, len);
+	r->bloblen = len;
+	crypto_generichash(r->hash, 32, blob, len, NULL, 0);
+	*out = r;
+	return (0);
+
+fail:
+	free(r);
+	return (rc);
+}
+
+int
+roster_supersedes(const struct roster *held, const struct roster *cand)
+{
+
+	/* not secret: public keys and hashes of public data */
+	if (memcmp(held->account_pk, cand->account_pk, 32))
+		return (KITH_ECRYPTO);
+	if (cand->version <= held->version)
+		return (KITH_ESTALE);
+	if (cand->version == held->version + 1 &&
+	    memcmp(cand->prev, held->hash, 32))	/* not secret */
+		return (KITH_ECRYPTO);
+	return (0);
+}
+
+const struct roster_dev *
+roster_find_kx(const struct roster *r, const uint8_t kx_pk[static 32])
+{
+	size_t i;
+
+	for (i = 0; i < r->ndev; i++)
+		if (memcmp(r->dev[i].kx_pk, kx_pk, 32) == 0)	/* not secret */
+			return (&r->dev[i]);
+	return (NULL);
+}
+
+const struct roster_dev *
+roster_find_sign(const struct roster *r, const uint8_t sign_pk[static 32])
+{
+	size_t i;
+
+	for (i = 0; i < r->ndev; i++)
+		if (memcmp(r->dev[i].sign_pk, sign_pk, 32) == 0) /* not secret */
+			return (&r->dev[i]);
+	return (NULL);
+}
+
+void
+roster_free(struct roster *r)
+{
+
+	if (r == NULL)
+		return;
+	free(r->blob);
+	free(r);
+}
+
+int
+cert_make(const uint8_t account_sk[static 64], const struct roster_dev *dev,
+    uint8_t out[static CERT_MAXLEN], size_t *len)
+{
+	uint8_t *p = out;
+	size_t nl = strlen(dev->name);
+
+	memcpy(p, CERT_MAGIC, 4);
+	p += 4;
+	*p++ = FORMAT_V1;
+	crypto_sign_ed25519_sk_to_pk(p, account_sk);
+	p += 32;
+	memcpy(p, dev->sign_pk, 32);
+	p += 32;
+	memcpy(p, dev->kx_pk, 32);
+	p += 32;
+	kith_be64enc(p, dev->added);
+	p += 8;
+	*p++ = (uint8_t)nl;
+	memcpy(p, dev->name, nl);
+	p += nl;
+	if (sign_ctx(p, cert_ctx, sizeof(cert_ctx) - 1, out,
+	    (size_t)(p - out), account_sk))
+		return (KITH_ECRYPTO);
+	*len = (size_t)(p - out) + 64;
+	return (0);
+}
+
+int
+cert_verify(const uint8_t *blob, size_t len,
+    const uint8_t account_pk[static 32], struct roster_dev *dev)
+{
+	const uint8_t *p = blob;
+	size_t nl;
+
+	if (len < 4 + 1 + 96 + 8 + 1 + 64 || memcmp(p, CERT_MAGIC, 4))
+		return (KITH_EFORMAT);
+	if (p[4] != FORMAT_V1)
+		return (KITH_EVERSION);
+	nl = p[4 + 1 + 96 + 8];
+	if (nl > ROSTER_NAMEMAX || len != 4 + 1 + 96 + 8 + 1 + nl + 64)
+		return (KITH_EFORMAT);
+	if (memcmp(p + 5, account_pk, 32))	/* not secret */
+		return (KITH_ECRYPTO);
+	if (verify_ctx(blob + len - 64, cert_ctx, sizeof(cert_ctx) - 1, blob,
+	    len - 64, account_pk))
+		return (KITH_ECRYPTO);
+	memset(dev, 0, sizeof(*dev));
+	memcpy(dev->sign_pk, p + 37, 32);
+	memcpy(dev->kx_pk, p + 69, 32);
+	dev->added = kith_be64dec(p + 101);
+	memcpy(dev->name, p + 110, nl);
+	dev->name[nl] = '\0';
+	dev->status = ROSTER_ACTIVE;
+	return (roster_name_ok(dev->name) ? 0 : KITH_EFORMAT);
+}

@@ -1,0 +1,477 @@
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "kith_err.h"
+#include "store.h"
+
+#define SCHEMA_VERSION 1
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *rec_ins;
+	sqlite3_stmt *origin_get;
+	sqlite3_stmt *origin_ins;
+	sqlite3_stmt *vv_bump;
+	sqlite3_stmt *rid_get;
+	/* Last origin looked up: a transfer sends long runs of one origin. */
+	uint8_t last_origin[32];
+	int64_t last_idx;
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS epochs(epoch INTEGER PRIMARY KEY,"
+    "  wrapped BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS origins(idx INTEGER PRIMARY KEY,"
+    "  dev BLOB NOT NULL UNIQUE);"
+    "CREATE TABLE IF NOT EXISTS vv(idx INTEGER PRIMARY KEY,"
+    "  seq INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS rec(origin INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL, epoch INTEGER NOT NULL,"
+    "  rid BLOB NOT NULL UNIQUE, box BLOB NOT NULL,"
+    "  PRIMARY KEY(origin, seq));";
+
+static int
+prep(store *st, const char *sql, sqlite3_stmt **s)
+{
+
+	return (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    s, NULL) == SQLITE_OK ? 0 : KITH_EDB);
+}
+
+int
+store_open(const char *path, store **out)
+{
+	store *st;
+	sqlite3_stmt *s;
+	int fd, uv = -1, rc = KITH_EDB;
+
+	/* Create the file ourselves so that it is 0600 from the start. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return (KITH_EIO);
+	close(fd);
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return (KITH_ENOMEM);
+	st->last_idx = -1;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(st->db, 10000);
+	if (sqlite3_exec(st->db,
+	    "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=NORMAL;"
+	    "PRAGMA foreign_keys=OFF;"
+	    "PRAGMA cache_size=-8192;"
+	    "PRAGMA secure_delete=ON;", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = KITH_ECORRUPT;
+		goto fail;
+	}
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+	    NULL) != SQLITE_OK) {
+		rc = KITH_ECORRUPT;
+		goto fail;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		uv = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (uv > SCHEMA_VERSION) {
+		rc = KITH_EVERSION;
+		goto fail;
+	}
+	if (sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->db, "PRAGMA user_version=1", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		rc = KITH_ECORRUPT;
+		goto fail;
+	}
+	if (prep(st, "INSERT OR IGNORE INTO rec(origin, seq, epoch, rid, box)"
+	    " VALUES(?, ?, ?, ?, ?)", &st->rec_ins) ||
+	    prep(st, "SELECT idx FROM origins WHERE dev = ?",
+	    &st->origin_get) ||
+	    prep(st, "INSERT INTO origins(dev) VALUES(?)", &st->origin_ins) ||
+	    prep(st, "INSERT INTO vv(idx, seq) VALUES(?1, ?2) ON CONFLICT(idx)"
+	    " DO UPDATE SET seq = max(seq, ?2)", &st->vv_bump) ||
+	    prep(st, "SELECT 1 FROM rec WHERE rid = ?", &st->rid_get))
+		goto fail;
+	*out = st;
+	return (0);
+
+fail:
+	store_close(st);
+	return (rc);
+}
+
+void
+store_close(store *st)
+{
+
+	if (st == NULL)
+		return;
+	sqlite3_finalize(st->rec_ins);
+	sqlite3_finalize(st->origin_get);
+	sqlite3_finalize(st->origin_ins);
+	sqlite3_finalize(st->vv_bump);
+	sqlite3_finalize(st->rid_get);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int
+store_begin(store *st)
+{
+
+	return (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+	    SQLITE_OK ? 0 : KITH_EDB);
+}
+
+int
+store_commit(store *st)
+{
+
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		store_rollback(st);
+		return (KITH_EDB);
+	}
+	return (0);
+}
+
+void
+store_rollback(store *st)
+{
+
+	(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->last_idx = -1;
+}
+
+int
+store_meta_get(store *st, const char *key, uint8_t **val, size_t *len)
+{
+	sqlite3_stmt *s;
+	const void *b;
+	int n, rc = KITH_EDB;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT v FROM meta WHERE k = ?", -1,
+	    &s, NULL) != SQLITE_OK)
+		return (KITH_EDB);
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		b = sqlite3_column_blob(s, 0);
+		n = sqlite3_column_bytes(s, 0);
+		if ((*val = malloc((size_t)n + 1)) == NULL) {
+			rc = KITH_ENOMEM;
+			break;
+		}
+		if (n > 0)
+			memcpy(*val, b, (size_t)n);
+		(*val)[n] = '\0';
+		*len = (size_t)n;
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = KITH_ENOENT;
+		break;
+	}
+	sqlite3_finalize(s);
+	return (rc);
+}
+
+int
+store_meta_put(store *st, const char *key, const void *val, size_t len)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+	    "INSERT OR REPLACE INTO meta(k, v) VALUES(?, ?)", -1, &s,
+	    NULL) != SQLITE_OK)
+		return (KITH_EDB);
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, val, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : KITH_EDB;
+	sqlite3_finalize(s);
+	return (rc);
+}
+
+int
+store_epoch_put(store *st, uint32_t epoch, const uint8_t *wrapped,
+    size_t len)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+	    "INSERT OR REPLACE INTO epochs(epoch, wrapped) VALUES(?, ?)", -1,
+	    &s, NULL) != SQLITE_OK)
+		return (KITH_EDB);
+	sqlite3_bind_int64(s, 1, epoch);
+	sqlite3_bind_blob(s, 2, wrapped, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : KITH_EDB;
+	sqlite3_finalize(s);
+	return (rc);
+}
+
+int
+store_epoch_each(store *st,
+    int (*cb)(void *arg, uint32_t epoch, const uint8_t *w, size_t len),
+    void *arg)
+{
+	sqlite3_stmt *s;
+	int rc = 0, r;
+
+	if (sqlite3_prepare_v2(st->db,
+	    "SELECT epoch, wrapped FROM epochs ORDER BY epoch", -1, &s,
+	    NULL) != SQLITE_OK)
+		return (KITH_EDB);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = cb(arg, (uint32_t)sqlite3_column_int64(s, 0),
+		    sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1))) != 0)
+			break;
+	}
+	if (rc == 0 && r != SQLITE_DONE)
+		rc = KITH_EDB;
+	sqlite3_finalize(s);
+	return (rc);
+}
+
+/* The local index of an origin device, created on first sight. */
+static int
+origin_idx(store *st, const uint8_t dev[32], int64_t *idx)
+{
+	int r;
+
+	/* not secret: a public key */
+	if (st->last_idx >= 0 && memcmp(st->last_origin, dev, 32) == 0) {
+		*idx = st->last_idx;
+		return (0);
+	}
+	sqlite3_reset(st->origin_get);
+	sqlite3_bind_blob(st->origin_get, 1, dev, 32, SQLITE_STATIC);
+	r = sqlite3_step(st->origin_get);
+	if (r == SQLITE_ROW) {
+		*idx = sqlite3_column_int64(st->origin_get, 0);
+	} else if (r == SQLITE_DONE) {
+		sqlite3_reset(st->origin_ins);
+		sqlite3_bind_blob(st->origin_ins, 1, dev, 32, SQLITE_STATIC);
+		if (sqlite3_step(st->origin_ins) != SQLITE_DONE) {
+			sqlite3_reset(st->origin_ins);
+			return (KITH_EDB);
+		}
+		sqlite3_reset(st->origin_ins);
+		*idx = sqlite3_last_insert_rowid(st->db);
+	} else {
+		sqlite3_reset(st->origin_get);
+		return (KITH_EDB);
+	}
+	sqlite3_reset(st->origin_get);
+	memcpy(st->last_origin, dev, 32);
+	st->last_idx = *idx;
+	return (0);
+}
+
+int
+store_rec_put(store *st, const struct store_rec *rec, int *added)
+{
+	int64_t idx;
+	int rc;
+
+	if (rec->seq == 0 || rec->seq > INT64_MAX || rec->boxlen > STORE_MAXBOX)
+		return (KITH_EINVAL);
+	if ((rc = origin_idx(st, rec->origin, &idx)) != 0)
+		return (rc);
+	sqlite3_reset(st->rec_ins);
+	sqlite3_bind_int64(st->rec_ins, 1, idx);
+	sqlite3_bind_int64(st->rec_ins, 2, (int64_t)rec->seq);
+	sqlite3_bind_int64(st->rec_ins, 3, rec->epoch);
+	sqlite3_bind_blob(st->rec_ins, 4, rec->rid, STORE_RIDLEN,
+	    SQLITE_STATIC);
+	sqlite3_bind_blob(st->rec_ins, 5, rec->box, (int)rec->boxlen,
+	    SQLITE_STATIC);
+	if (sqlite3_step(st->rec_ins) != SQLITE_DONE) {
+		sqlite3_reset(st->rec_ins);
+		return (KITH_EDB);
+	}
+	sqlite3_reset(st->rec_ins);
+	*added = sqlite3_changes(st->db) > 0;
+
+	sqlite3_reset(st->vv_bump);
+	sqlite3_bind_int64(st->vv_bump, 1, idx);
+	sqlite3_bind_int64(st->vv_bump, 2, (int64_t)rec->seq);
+	rc = sqlite3_step(st->vv_bump) == SQLITE_DONE ? 0 : KITH_EDB;
+	sqlite3_reset(st->vv_bump);
+	return (rc);
+}
+
+int
+store_rid_exists(store *st, const uint8_t rid[static STORE_RIDLEN])
+{
+	int r;
+
+	sqlite3_reset(st->rid_get);
+	sqlite3_bind_blob(st->rid_get, 1, rid, STORE_RIDLEN, SQLITE_STATIC);
+	r = sqlite3_step(st->rid_get);
+	sqlite3_reset(st->rid_get);
+	if (r == SQLITE_ROW)
+		return (1);
+	return (r == SQLITE_DONE ? 0 : KITH_EDB);
+}
+
+int
+store_vv_get(store *st, struct store_vv **vvp)
+{
+	sqlite3_stmt *s;
+	struct store_vv *vv, *nv;
+	size_t cap = 8;
+	int r;
+
+	if ((vv = malloc(sizeof(*vv) + cap * sizeof(vv->e[0]))) == NULL)
+		return (KITH_ENOMEM);
+	vv->n = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT origins.dev, vv.seq FROM vv"
+	    " JOIN origins USING(idx) ORDER BY origins.dev", -1, &s,
+	    NULL) != SQLITE_OK) {
+		free(vv);
+		return (KITH_EDB);
+	}
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 0) != 32)
+			continue;
+		if (vv->n == cap) {
+			cap *= 2;
+			nv = realloc(vv, sizeof(*vv) + cap * sizeof(vv->e[0]));
+			if (nv == NULL) {
+				sqlite3_finalize(s);
+				free(vv);
+				return (KITH_ENOMEM);
+			}
+			vv = nv;
+		}
+		memcpy(vv->e[vv->n].origin, sqlite3_column_blob(s, 0), 32);
+		vv->e[vv->n].seq = (uint64_t)sqlite3_column_int64(s, 1);
+		vv->n++;
+	}
+	sqlite3_finalize(s);
+	if (r != SQLITE_DONE) {
+		free(vv);
+		return (KITH_EDB);
+	}
+	*vvp = vv;
+	return (0);
+}
+
+uint64_t
+store_vv_seq(const struct store_vv *vv, const uint8_t origin[static 32])
+{
+	size_t i;
+
+	if (vv == NULL)
+		return (0);
+	for (i = 0; i < vv->n; i++)
+		if (memcmp(vv->e[i].origin, origin, 32) == 0) /* not secret */
+			return (vv->e[i].seq);
+	return (0);
+}
+
+/* Run ${sql} once per origin with ?1 = origin index, ?2 = the seq held. */
+static int
+per_origin(store *st, const struct store_vv *have, const char *sql,
+    int (*row)(void *arg, sqlite3_stmt *s, const uint8_t *dev), void *arg)
+{
+	sqlite3_stmt *o, *s;
+	uint8_t dev[32];
+	int r, rc = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+	    "SELECT idx, dev FROM origins ORDER BY dev", -1, &o,
+	    NULL) != SQLITE_OK)
+		return (KITH_EDB);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		sqlite3_finalize(o);
+		return (KITH_EDB);
+	}
+	while (rc == 0 && (r = sqlite3_step(o)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(o, 1) != 32)
+			continue;
+		memcpy(dev, sqlite3_column_blob(o, 1), 32);
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, sqlite3_column_int64(o, 0));
+		sqlite3_bind_int64(s, 2, (int64_t)store_vv_seq(have, dev));
+		while ((r = sqlite3_step(s)) == SQLITE_ROW)
+			if ((rc = row(arg, s, dev)) != 0)
+				break;
+		if (rc == 0 && r != SQLITE_DONE)
+			rc = KITH_EDB;
+	}
+	sqlite3_finalize(s);
+	sqlite3_finalize(o);
+	return (rc);
+}
+
+struct count_arg {
+	uint64_t n, bytes;
+};
+
+static int
+count_row(void *arg, sqlite3_stmt *s, const uint8_t *dev)
+{
+	struct count_arg *c = arg;
+
+	(void)dev;
+	c->n += (uint64_t)sqlite3_column_int64(s, 0);
+	c->bytes += (uint64_t)sqlite3_column_int64(s, 1);
+	return (0);
+}
+
+int
+store_count(store *st, const struct store_vv *have, uint64_t *n,
+    uint64_t *bytes)
+{
+	struct count_arg c = { 0, 0 };
+	int rc;
+
+	rc = per_origin(st, have, "SELECT count(*), coalesce(sum(length(box)),"
+	    " 0) FROM rec WHERE origin = ?1 AND seq > ?2", count_row, &c);
+	*n = c.n;
+	if (bytes != NULL)
+		*bytes = c.bytes;
+	return (rc);
+}
+
+struct scan_arg {
+	int (*cb)(void *arg, const struct store_rec *rec);
+	void *arg;
+};
+
+static int
+scan_row(void *arg, sqlite3_stmt *s, const uint8_t *dev)
+{
+	struct scan_arg *a = arg;
+	struct store_rec rec;
+
+	memcpy(rec.origin, dev, 32);
+	rec.seq = (uint64_t)sqlite3_column_int64(s, 0);
+	rec.epoch = (uint32_t)sqlite3_column_int64(s, 1);
+	if (sqlite3_column_bytes(s, 2) != STORE_RIDLEN)
+		return (KITH_ECORRUPT);
+	memcpy(rec.rid, sqlite3_column_blob(s, 2), STORE_RIDLEN);
+	rec.box = sqlite3_column_blob(s, 3);
+	rec.boxlen = (size_t)sqlite3_column_bytes(s, 3);
+	return (a->cb(a->arg, &rec));
+}
+
+int
+store_scan(store *st, const struct store_vv *have,
+    int (*cb)(void *arg, const struct store_rec *rec), void *arg)
+{
+	struct scan_arg a = { cb, arg };
+
+	return (per_origin(st, have, "SELECT seq, epoch, rid, box FROM rec"
+	    " WHERE origin = ?1 AND seq > ?2 ORDER BY seq", scan_row, &a));
+}

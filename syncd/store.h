@@ -1,0 +1,121 @@
+/*
+ * store.h: the SQLite database of a kith home (kith.db).
+ *
+ * One file, WAL mode, synchronous=NORMAL: a crash or power cut loses at
+ * most the last transactions and never leaves the file inconsistent.
+ * History records are stored as the ciphertext they travel as; the store
+ * never sees a plaintext message.  Each record is identified by its origin
+ * device and that device's sequence number (for sync), and by a keyed hash
+ * of its (service, id) (for deduplication).
+ */
+#ifndef KITH_STORE_H
+#define KITH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_RIDLEN 16
+#define STORE_MAXBOX ((size_t)16 * 1024 * 1024 + 4096)
+
+typedef struct store store;
+
+/* A record as stored and as sent. */
+struct store_rec {
+	uint8_t origin[32];	/* the sign_pk of the device that wrote it */
+	uint64_t seq;
+	uint32_t epoch;
+	uint8_t rid[STORE_RIDLEN];
+	const uint8_t *box;
+	size_t boxlen;
+};
+
+/* What a device holds: the highest sequence number seen per origin. */
+struct store_vv {
+	size_t n;
+	struct {
+		uint8_t origin[32];
+		uint64_t seq;
+	} e[];
+};
+
+/**
+ * store_open(path, out): open or create the database at ${path} (0600).
+ * Returns 0, KITH_EDB or KITH_ECORRUPT.
+ */
+int store_open(const char *path, store **out);
+
+/**
+ * store_close(st): NULL does nothing.
+ */
+void store_close(store *st);
+
+/**
+ * store_begin(st) / store_commit(st) / store_rollback(st): transactions.
+ */
+int store_begin(store *st);
+int store_commit(store *st);
+void store_rollback(store *st);
+
+/**
+ * store_meta_get(st, key, val, len): a malloc'd copy of a meta value.
+ * Returns 0, KITH_ENOENT or KITH_EDB.
+ */
+int store_meta_get(store *st, const char *key, uint8_t **val, size_t *len);
+
+/**
+ * store_meta_put(st, key, val, len): set a meta value.
+ */
+int store_meta_put(store *st, const char *key, const void *val, size_t len);
+
+/**
+ * store_epoch_put(st, epoch, wrapped, len) / store_epoch_each(st, cb, arg):
+ * the wrapped history keys, one per epoch.
+ */
+int store_epoch_put(store *st, uint32_t epoch, const uint8_t *wrapped,
+    size_t len);
+int store_epoch_each(store *st,
+    int (*cb)(void *arg, uint32_t epoch, const uint8_t *w, size_t len),
+    void *arg);
+
+/**
+ * store_rec_put(st, rec, added): store ${rec} unless a record with the same
+ * (origin, seq) or the same rid is held; *${added} says which.  Also
+ * raises the origin's version vector entry to rec->seq.  Call inside a
+ * transaction for speed.
+ */
+int store_rec_put(store *st, const struct store_rec *rec, int *added);
+
+/**
+ * store_rid_exists(st, rid): 1 if a record with ${rid} is held, 0 if not,
+ * or a negative error.
+ */
+int store_rid_exists(store *st, const uint8_t rid[static STORE_RIDLEN]);
+
+/**
+ * store_vv_get(st, vv): the version vector (malloc'd; free()).
+ */
+int store_vv_get(store *st, struct store_vv **vv);
+
+/**
+ * store_vv_seq(vv, origin): the entry for ${origin}, 0 when absent.
+ */
+uint64_t store_vv_seq(const struct store_vv *vv,
+    const uint8_t origin[static 32]);
+
+/**
+ * store_count(st, have, n, bytes): how many records, and how many bytes of
+ * ciphertext, are held beyond ${have} (NULL: all of them).
+ */
+int store_count(store *st, const struct store_vv *have, uint64_t *n,
+    uint64_t *bytes);
+
+/**
+ * store_scan(st, have, cb, arg): call ${cb} for each record held beyond
+ * ${have} (NULL: all), in (origin, seq) order, origins in byte order.  The
+ * record is valid during the call only.  A non-zero return from ${cb}
+ * stops the scan and is returned.
+ */
+int store_scan(store *st, const struct store_vv *have,
+    int (*cb)(void *arg, const struct store_rec *rec), void *arg);
+
+#endif

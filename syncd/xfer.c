@@ -1,0 +1,324 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "hist.h"
+#include "kith_err.h"
+#include "kith_util.h"
+#include "xfer.h"
+
+/* Commit the receiving transaction every so many records or bytes. */
+#define COMMIT_RECS 16384
+#define COMMIT_BYTES ((uint64_t)64 << 20)
+
+int
+xfer_have_send(chan *c, store *st)
+{
+	struct store_vv *vv;
+	uint8_t body[CHAN_MAXBODY];
+	size_t i, n;
+	int rc;
+
+	if ((rc = store_vv_get(st, &vv)) != 0)
+		return (rc);
+	n = vv->n;
+	if (2 + n * 40 > sizeof(body)) {
+		free(vv);
+		return (KITH_ETOOBIG);
+	}
+	kith_be16enc(body, (uint16_t)n);
+	for (i = 0; i < n; i++) {
+		memcpy(body + 2 + 40 * i, vv->e[i].origin, 32);
+		kith_be64enc(body + 2 + 40 * i + 32, vv->e[i].seq);
+	}
+	free(vv);
+	return (chan_send(c, MSG_HAVE, body, 2 + n * 40));
+}
+
+int
+xfer_have_recv(chan *c, struct store_vv **vvp)
+{
+	struct store_vv *vv;
+	uint8_t body[CHAN_MAXBODY], type;
+	size_t len, i, n;
+	int rc;
+
+	if ((rc = chan_recv(c, &type, body, &len)) != 0)
+		return (rc);
+	if (type != MSG_HAVE || len < 2)
+		return (KITH_EPROTO);
+	n = kith_be16dec(body);
+	if (len != 2 + n * 40)
+		return (KITH_EPROTO);
+	if ((vv = malloc(sizeof(*vv) + (n + 1) * sizeof(vv->e[0]))) == NULL)
+		return (KITH_ENOMEM);
+	vv->n = n;
+	for (i = 0; i < n; i++) {
+		memcpy(vv->e[i].origin, body + 2 + 40 * i, 32);
+		vv->e[i].seq = kith_be64dec(body + 2 + 40 * i + 32);
+	}
+	*vvp = vv;
+	return (0);
+}
+
+struct sender {
+	chan *c;
+	uint8_t body[CHAN_MAXBODY];
+	size_t used;
+	uint64_t n, bytes, totn, totbytes;
+	xfer_progress_cb *cb;
+	void *arg;
+};
+
+static int
+out_bytes(struct sender *s, const uint8_t *p, size_t len)
+{
+	size_t k;
+	int rc;
+
+	while (len > 0) {
+		k = sizeof(s->body) - s->used;
+		if (k > len)
+			k = len;
+		memcpy(s->body + s->used, p, k);
+		s->used += k;
+		p += k;
+		len -= k;
+		if (s->used == sizeof(s->body)) {
+			if ((rc = chan_send(s->c, MSG_RECS, s->body,
+			    s->used)) != 0)
+				return (rc);
+			s->used = 0;
+		}
+	}
+	return (0);
+}
+
+static int
+send_one(void *arg, const struct store_rec *rec)
+{
+	struct sender *s = arg;
+	uint8_t h[XFER_RECHDR];
+	int rc;
+
+	memcpy(h, rec->origin, 32);
+	kith_be64enc(h + 32, rec->seq);
+	kith_be32enc(h + 40, rec->epoch);
+	memcpy(h + 44, rec->rid, STORE_RIDLEN);
+	kith_be32enc(h + 44 + STORE_RIDLEN, (uint32_t)rec->boxlen);
+	if ((rc = out_bytes(s, h, sizeof(h))) != 0 ||
+	    (rc = out_bytes(s, rec->box, rec->boxlen)) != 0)
+		return (rc);
+	s->n++;
+	s->bytes += rec->boxlen;
+	if (s->cb != NULL && (s->n & 1023) == 0)
+		s->cb(s->arg, s->n, s->totn, s->bytes, s->totbytes);
+	return (0);
+}
+
+int
+xfer_send(chan *c, store *st, const struct store_vv *have,
+    xfer_progress_cb *cb, void *arg)
+{
+	struct sender *s;
+	uint8_t m[16], type;
+	size_t len;
+	int rc;
+
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return (KITH_ENOMEM);
+	s->c = c;
+	s->used = 0;
+	s->n = s->bytes = 0;
+	s->cb = cb;
+	s->arg = arg;
+	if ((rc = store_count(st, have, &s->totn, &s->totbytes)) != 0)
+		goto done;
+	kith_be64enc(m, s->totn);
+	kith_be64enc(m + 8, s->totbytes);
+	if ((rc = chan_send(c, MSG_BEGIN, m, 16)) != 0)
+		goto done;
+	if ((rc = store_scan(st, have, send_one, s)) != 0)
+		goto done;
+	if (s->used > 0 &&
+	    (rc = chan_send(c, MSG_RECS, s->body, s->used)) != 0)
+		goto done;
+	kith_be64enc(m, s->n);
+	kith_be64enc(m + 8, s->bytes);
+	if ((rc = chan_send(c, MSG_END, m, 16)) != 0)
+		goto done;
+	if (cb != NULL)
+		cb(arg, s->n, s->totn, s->bytes, s->totbytes);
+	/* The receiver commits, then says DONE: only then is it there. */
+	if ((rc = chan_recv(c, &type, s->body, &len)) != 0)
+		goto done;
+	if (type != MSG_DONE || len != 8)
+		rc = KITH_EPROTO;
+done:
+	free(s);
+	return (rc);
+}
+
+struct receiver {
+	store *st;
+	uint8_t hdr[XFER_RECHDR];
+	size_t hdrgot;
+	uint8_t *box;
+	size_t boxcap, boxlen, boxgot;
+	uint64_t n, bytes, stored, pending, pendbytes;
+	int intx;
+};
+
+static int
+rx_flush(struct receiver *r)
+{
+	int rc;
+
+	if (!r->intx)
+		return (0);
+	r->intx = 0;
+	r->pending = r->pendbytes = 0;
+	rc = store_commit(r->st);
+	return (rc);
+}
+
+static int
+rx_record(struct receiver *r)
+{
+	struct store_rec rec;
+	int added, rc;
+
+	memcpy(rec.origin, r->hdr, 32);
+	rec.seq = kith_be64dec(r->hdr + 32);
+	rec.epoch = kith_be32dec(r->hdr + 40);
+	memcpy(rec.rid, r->hdr + 44, STORE_RIDLEN);
+	rec.box = r->box;
+	rec.boxlen = r->boxlen;
+	if (!r->intx) {
+		if ((rc = store_begin(r->st)) != 0)
+			return (rc);
+		r->intx = 1;
+	}
+	if ((rc = store_rec_put(r->st, &rec, &added)) != 0)
+		return (rc == KITH_EINVAL ? KITH_EPROTO : rc);
+	r->n++;
+	r->bytes += rec.boxlen;
+	r->stored += (uint64_t)added;
+	r->pending++;
+	r->pendbytes += rec.boxlen;
+	if (r->pending >= COMMIT_RECS || r->pendbytes >= COMMIT_BYTES)
+		return (rx_flush(r));
+	return (0);
+}
+
+/* Feed a slice of the record stream through the parser. */
+static int
+rx_bytes(struct receiver *r, const uint8_t *p, size_t len)
+{
+	size_t k;
+	uint32_t bl;
+	uint8_t *nb;
+	int rc;
+
+	while (len > 0) {
+		if (r->hdrgot < XFER_RECHDR) {
+			k = XFER_RECHDR - r->hdrgot;
+			if (k > len)
+				k = len;
+			memcpy(r->hdr + r->hdrgot, p, k);
+			r->hdrgot += k;
+			p += k;
+			len -= k;
+			if (r->hdrgot < XFER_RECHDR)
+				break;
+			/* Check the length before allocating for it. */
+			bl = kith_be32dec(r->hdr + 44 + STORE_RIDLEN);
+			if (bl < HIST_BOXOVER || bl > STORE_MAXBOX ||
+			    kith_be64dec(r->hdr + 32) == 0)
+				return (KITH_EPROTO);
+			if (bl > r->boxcap) {
+				if ((nb = realloc(r->box, bl)) == NULL)
+					return (KITH_ENOMEM);
+				r->box = nb;
+				r->boxcap = bl;
+			}
+			r->boxlen = bl;
+			r->boxgot = 0;
+		}
+		k = r->boxlen - r->boxgot;
+		if (k > len)
+			k = len;
+		memcpy(r->box + r->boxgot, p, k);
+		r->boxgot += k;
+		p += k;
+		len -= k;
+		if (r->boxgot == r->boxlen) {
+			if ((rc = rx_record(r)) != 0)
+				return (rc);
+			r->hdrgot = 0;
+		}
+	}
+	return (0);
+}
+
+int
+xfer_recv(chan *c, store *st, xfer_progress_cb *cb, void *arg,
+    uint64_t *stored)
+{
+	struct receiver r;
+	uint8_t *body, type, m[8];
+	uint64_t totn = 0, totbytes = 0, lastcb = 0;
+	size_t len;
+	int rc, began = 0, frc;
+
+	memset(&r, 0, sizeof(r));
+	r.st = st;
+	if ((body = malloc(CHAN_MAXBODY)) == NULL)
+		return (KITH_ENOMEM);
+	for (;;) {
+		if ((rc = chan_recv(c, &type, body, &len)) != 0) {
+			if (rc == KITH_ECLOSED)
+				rc = KITH_ETRUNC;
+			break;
+		}
+		if (type == MSG_BEGIN && !began && len == 16) {
+			began = 1;
+			totn = kith_be64dec(body);
+			totbytes = kith_be64dec(body + 8);
+			if (cb != NULL)
+				cb(arg, 0, totn, 0, totbytes);
+			continue;
+		}
+		if (type == MSG_RECS && began) {
+			if ((rc = rx_bytes(&r, body, len)) != 0)
+				break;
+			if (cb != NULL && r.n - lastcb >= 1024) {
+				lastcb = r.n;
+				cb(arg, r.n, totn, r.bytes, totbytes);
+			}
+			continue;
+		}
+		if (type == MSG_END && began && len == 16) {
+			if (r.hdrgot != 0 || kith_be64dec(body) != r.n ||
+			    kith_be64dec(body + 8) != r.bytes) {
+				rc = KITH_EPROTO;
+				break;
+			}
+			if ((rc = rx_flush(&r)) != 0)
+				break;
+			if (cb != NULL)
+				cb(arg, r.n, totn, r.bytes, totbytes);
+			kith_be64enc(m, r.stored);
+			rc = chan_send(c, MSG_DONE, m, 8);
+			break;
+		}
+		rc = KITH_EPROTO;
+		break;
+	}
+	/* Keep every whole record that arrived: the next run resumes. */
+	if ((frc = rx_flush(&r)) != 0 && rc == 0)
+		rc = frc;
+	*stored = r.stored;
+	free(r.box);
+	free(body);
+	return (rc);
+}

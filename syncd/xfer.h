@@ -1,0 +1,70 @@
+/*
+ * xfer.h: the record stream, used by the first transfer to a new device
+ * (and by sync): what a device lacks, sent as the ciphertext it is stored
+ * as, over a chan.
+ *
+ *   receiver -> sender   HAVE   n (2) || n * (origin (32) || seq (8))
+ *   sender -> receiver   BEGIN  records (8) || bytes (8)
+ *                        RECS   a slice of the record stream (any size)
+ *                        END    records (8) || bytes (8)
+ *   receiver -> sender   DONE   records stored (8)
+ *
+ * The record stream is a concatenation of records, each
+ *     origin (32) || seq (8) || epoch (4) || rid (16) || boxlen (4) || box
+ * cut into RECS messages without regard to record boundaries.  END says how
+ * many records were sent: a stream that stops before END, or whose END
+ * disagrees, is incomplete, and what arrived whole is kept for next time.
+ */
+#ifndef KITH_XFER_H
+#define KITH_XFER_H
+
+#include <stdint.h>
+
+#include "chan.h"
+#include "store.h"
+
+enum {
+	MSG_JOIN_PROOF = 0x10,
+	MSG_WAIT = 0x11,
+	MSG_ACCOUNT = 0x12,
+	MSG_ROSTER = 0x13,
+	MSG_CERT = 0x14,
+	MSG_KEYS = 0x15,
+	MSG_REFUSE = 0x16,
+	MSG_HAVE = 0x20,
+	MSG_BEGIN = 0x21,
+	MSG_RECS = 0x22,
+	MSG_END = 0x23,
+	MSG_DONE = 0x24,
+};
+
+#define XFER_RECHDR (32 + 8 + 4 + STORE_RIDLEN + 4)
+
+typedef void xfer_progress_cb(void *arg, uint64_t nrec, uint64_t totrec,
+    uint64_t nbytes, uint64_t totbytes);
+
+/**
+ * xfer_have_send(c, st) / xfer_have_recv(c, vv): exchange what the
+ * receiver holds.  *${vv} is malloc'd.
+ */
+int xfer_have_send(chan *c, store *st);
+int xfer_have_recv(chan *c, struct store_vv **vv);
+
+/**
+ * xfer_send(c, st, have, cb, arg): stream every record beyond ${have},
+ * then wait for DONE.  Returns 0, or a chan / store error.
+ */
+int xfer_send(chan *c, store *st, const struct store_vv *have,
+    xfer_progress_cb *cb, void *arg);
+
+/**
+ * xfer_recv(c, st, cb, arg, stored): receive a stream into ${st},
+ * committing as it goes, then acknowledge.  *${stored} counts records newly
+ * stored.  On any error what arrived whole is committed and the error
+ * returned (KITH_ETRUNC for a stream cut before END, KITH_EPROTO for a
+ * malformed one, KITH_ECRYPTO for a tampered frame).
+ */
+int xfer_recv(chan *c, store *st, xfer_progress_cb *cb, void *arg,
+    uint64_t *stored);
+
+#endif
