@@ -84,9 +84,10 @@ store_open(const char *path, store **out)
 		rc = KITH_EVERSION;
 		goto fail;
 	}
-	if (sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(st->db, "PRAGMA user_version=1", NULL, NULL,
-	    NULL) != SQLITE_OK) {
+	/* Only a new file is written to here: readers stay readers. */
+	if (uv < SCHEMA_VERSION && (sqlite3_exec(st->db, schema, NULL, NULL,
+	    NULL) != SQLITE_OK || sqlite3_exec(st->db, "PRAGMA user_version=1",
+	    NULL, NULL, NULL) != SQLITE_OK)) {
 		rc = KITH_ECORRUPT;
 		goto fail;
 	}

@@ -390,6 +390,7 @@ struct finder {
 	struct sockaddr_storage addrs[MAXADDRS];
 	socklen_t lens[MAXADDRS];
 	int n;
+	int nmdns;		/* the first nmdns came from mDNS */
 	uv_loop_t *loop;
 };
 
@@ -690,6 +691,7 @@ cmd_join(int argc, char **argv)
 		if (!cli.json)
 			fprintf(stderr, "Looking for the other device...\n");
 		find_mdns(f, &t);
+		f->nmdns = f->n;
 		add_hints(f, &t);
 	}
 	rc = KITH_ECONN;
@@ -697,6 +699,22 @@ cmd_join(int argc, char **argv)
 		if (chan_connect((struct sockaddr *)&f->addrs[i], f->lens[i],
 		    CONNECT_MS, &fd) != 0)
 			continue;
+		if (!cli.json) {
+			char a[INET6_ADDRSTRLEN] = "?";
+			const struct sockaddr *sa =
+			    (const struct sockaddr *)&f->addrs[i];
+
+			if (sa->sa_family == AF_INET)
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)
+				    sa)->sin_addr, a, sizeof(a));
+			else
+				inet_ntop(AF_INET6, &((const struct
+				    sockaddr_in6 *)sa)->sin6_addr, a, sizeof(a));
+			fprintf(stderr, "Connected to %s (%s).\n", a,
+			    peer != NULL ? "--peer" : i < f->nmdns ?
+			    "found on the local network by mDNS" :
+			    "address carried in the code");
+		}
 		ui.arg = NULL;
 		rc = pair_join(hm, &t, fd, name, &ui, &stored);
 		cli_progress_end();

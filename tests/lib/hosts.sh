@@ -51,7 +51,7 @@
 # Needs root, ip (with netns), unshare, setsid, mount, dbus-daemon,
 # dbus-send and avahi-daemon; without them the scenario exits 77 (skip).
 
-HOSTS_TMP=${HOSTS_TMP-}
+HOSTS_TMP=
 HOSTS_BR="kb-$$"
 HOST_BG_PID=
 HOST_BG_LOG=
