@@ -235,8 +235,9 @@ watch_poll_cb(uv_poll_t *h, int status, int events)
 /*
  * watch_start(w, loop, ref): watch ${ref}'s socket on ${loop}; ${w} owns
  * ${ref} from now on.  Returns 0, after which ${w} counts in *nopen until
- * its close callback, or KITH_E*, after which ${ref} is deallocated, ${w}
- * is freed and nothing else happens.
+ * its close callback, or KITH_EDNSSD, after which ${ref} is deallocated and
+ * ${w} is freed (through its close callback, and so counted in *nopen
+ * until then, if the poll handle had been opened) and never calls back.
  */
 static int
 watch_start(struct watch *w, uv_loop_t *loop, DNSServiceRef ref)

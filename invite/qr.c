@@ -284,7 +284,7 @@ fail0:
 /**
  * qr_write_png(text, path, scale): write the code for ${text} as a PNG of
  * ${scale} pixels per module (0 means 8) with a quiet zone, to ${path},
- * created 0644 through a temporary file and rename.  Returns 0,
+ * created 0600 (a pairing code is a secret) through a temporary file and rename.  Returns 0,
  * KITH_ETOOBIG, KITH_EIO or KITH_ENOMEM.
  */
 int
@@ -331,7 +331,7 @@ qr_write_png(const char *text, const char *path, int scale)
 	}
 
 	/* mkstemp makes the file 0600; an image of a code is no secret. */
-	if (fchmod(fd, 0644)) {
+	if (fchmod(fd, 0600)) {
 		rc = KITH_EIO;
 		goto fail3;
 	}

@@ -29,7 +29,7 @@ int qr_render_utf8(const char *text, char **out);
 /**
  * qr_write_png(text, path, scale): write the code for ${text} as a PNG of
  * ${scale} pixels per module (0 means 8) with a quiet zone, to ${path},
- * created 0644 through a temporary file and rename.  Returns 0,
+ * created 0600 (it may hold a secret) through a temporary file and rename.  Returns 0,
  * KITH_ETOOBIG, KITH_EIO or KITH_ENOMEM.
  */
 int qr_write_png(const char *text, const char *path, int scale);

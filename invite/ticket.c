@@ -31,8 +31,10 @@ ticket_encode(const struct ticket *t, char *out, size_t cap)
 	n += 2;
 	bin[n++] = t->nhints;
 	for (i = 0; i < t->nhints; i++) {
-		if (t->hints[i].family != 4 && t->hints[i].family != 6)
+		if (t->hints[i].family != 4 && t->hints[i].family != 6) {
+			sodium_memzero(bin, sizeof(bin));
 			return (KITH_EINVAL);
+		}
 		alen = t->hints[i].family == 4 ? 4 : 16;
 		bin[n++] = t->hints[i].family;
 		memcpy(&bin[n], t->hints[i].addr, alen);
@@ -75,8 +77,10 @@ ticket_decode(const char *text, size_t len, struct ticket *t)
 	}
 	text += sizeof(TICKET_SCHEME) - 1;
 	len -= sizeof(TICKET_SCHEME) - 1;
-	if ((rc = kith_base32_dec(text, len, bin, sizeof(bin), &n)) != 0)
+	if ((rc = kith_base32_dec(text, len, bin, sizeof(bin), &n)) != 0) {
+		sodium_memzero(bin, sizeof(bin));
 		return (KITH_EFORMAT);
+	}
 
 	memset(t, 0, sizeof(*t));
 	rc = KITH_EFORMAT;

@@ -72,6 +72,7 @@ done:
 struct load_arg {
 	hist *h;
 	const struct devkey *dk;
+	int have_id;
 };
 
 static int
@@ -85,6 +86,7 @@ load_one(void *arg, uint32_t epoch, const uint8_t *w, size_t len)
 		return (KITH_ECORRUPT);
 	if (epoch == 0) {
 		dst = h->idkey;
+		a->have_id = 1;
 	} else {
 		if (h->nkeys >= MAXEPOCHS)
 			return (KITH_ECORRUPT);
@@ -120,10 +122,15 @@ hist_open(store *st, const struct devkey *dk, const uint8_t self[static 32],
 	sodium_memzero(h->idkey, 32);
 	a.h = h;
 	a.dk = dk;
+	a.have_id = 0;
 	if ((rc = store_epoch_each(st, load_one, &a)) != 0)
 		goto fail;
 	if (h->nkeys == 0) {
 		rc = KITH_ENOENT;
+		goto fail;
+	}
+	if (!a.have_id) {
+		rc = KITH_ECORRUPT;
 		goto fail;
 	}
 	if ((rc = store_vv_get(st, &vv)) != 0)

@@ -70,8 +70,8 @@ int hist_open_rec(hist *h, const struct store_rec *rec, char **out,
 int hist_keys_export(hist *h, uint8_t **out, size_t *len);
 
 /**
- * hist_keys_import(st, dk, buf, len): store keys received that way (keys
- * already held are kept).  Returns 0, KITH_EFORMAT or a store error.
+ * hist_keys_import(st, dk, buf, len): store keys received that way (a key
+ * already held is written again: the account's keys never change).  Returns 0, KITH_EFORMAT or a store error.
  */
 int hist_keys_import(store *st, const struct devkey *dk, const uint8_t *buf,
     size_t len);

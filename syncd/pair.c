@@ -74,6 +74,46 @@ refuse(chan *c, uint8_t why)
 	}
 }
 
+static void
+cert_key(const uint8_t sign_pk[32], char key[5 + 65])
+{
+
+	memcpy(key, "cert:", 5);
+	kith_hex(sign_pk, 32, key + 5);
+}
+
+static int
+cert_save(struct home *hm, const uint8_t sign_pk[32], const uint8_t *cert,
+    size_t len)
+{
+	char key[5 + 65];
+
+	cert_key(sign_pk, key);
+	return (store_meta_put(hm->st, key, cert, len));
+}
+
+static int
+cert_load(struct home *hm, const uint8_t sign_pk[32], uint8_t *cert,
+    size_t *len)
+{
+	char key[5 + 65];
+	uint8_t *v;
+	size_t n;
+	int rc;
+
+	cert_key(sign_pk, key);
+	if ((rc = store_meta_get(hm->st, key, &v, &n)) != 0)
+		return (rc);
+	if (n > CERT_MAXLEN) {
+		free(v);
+		return (KITH_ECORRUPT);
+	}
+	memcpy(cert, v, n);
+	*len = n;
+	free(v);
+	return (0);
+}
+
 /*
  * Shower side of enrolment: ask, unseal, sign the new device into a new
  * roster version, and store it.  On success *${cert} is the new device's
@@ -128,6 +168,8 @@ enrol(struct home *hm, const struct pair_ui *ui, const uint8_t sign_pk[32],
 	if ((rc = home_roster_install(hm, r)) != 0)
 		goto done;
 	r = NULL;
+	/* Kept, so that a joiner cut before it stored it gets it again. */
+	rc = cert_save(hm, sign_pk, cert, *certlen);
 done:
 	roster_free(r);
 	sodium_free(sk);
@@ -208,6 +250,11 @@ pair_serve(struct home *hm, const struct ticket *t, struct pair_state *ps,
 	memcpy(name, buf + 2, nl);
 	name[nl] = '\0';
 	memcpy(sign_pk, buf + 2 + nl, 32);
+	/* Checked before it is shown to anyone: no escapes, no NUL. */
+	if (strlen(name) != nl || !roster_name_ok(name)) {
+		rc = KITH_EHANDSHAKE;
+		goto done;
+	}
 	/* <- e, ee, se, psk */
 	if ((rc = chan_hs_send(c, hs, NULL, 0)) != 0)
 		goto done;
@@ -237,10 +284,7 @@ pair_serve(struct home *hm, const struct ticket *t, struct pair_state *ps,
 		rc = refuse(c, PAIR_REFUSE_USED);
 		goto done;
 	}
-	ps->used = 1;
-	memcpy(ps->used_by, noise_hs_remote_static(hs), 32);
-	snprintf(ps->joiner, sizeof(ps->joiner), "%s", name);
-
+	/* A device that cannot join does not spend the code. */
 	d = roster_find_kx(hm->roster, noise_hs_remote_static(hs));
 	if (d != NULL && d->status != ROSTER_ACTIVE) {
 		rc = refuse(c, PAIR_REFUSE_REVOKED);
@@ -250,6 +294,9 @@ pair_serve(struct home *hm, const struct ticket *t, struct pair_state *ps,
 		rc = refuse(c, PAIR_REFUSE_INTERNAL);
 		goto done;
 	}
+	ps->used = 1;
+	memcpy(ps->used_by, noise_hs_remote_static(hs), 32);
+	snprintf(ps->joiner, sizeof(ps->joiner), "%s", name);
 	if (d == NULL) {
 		note(ui, "device '%s' asks to join", name);
 		(void)chan_send(c, MSG_WAIT, NULL, 0);
@@ -261,8 +308,9 @@ pair_serve(struct home *hm, const struct ticket *t, struct pair_state *ps,
 		note(ui, "enrolled device '%s'", name);
 	} else {
 		note(ui, "device '%s' is back: resuming", name);
-		/* Its certificate is re-signed only at enrolment. */
-		certlen = 0;
+		/* The certificate kept from its enrolment, if we made it. */
+		if (cert_load(hm, sign_pk, cert, &certlen) != 0)
+			certlen = 0;
 	}
 	certp = certlen > 0 ? cert : NULL;
 	if ((rc = send_account(c, hm, certp, certlen)) != 0)

@@ -97,8 +97,8 @@ const struct roster_dev *roster_find_sign(const struct roster *r,
 void roster_free(struct roster *r);
 
 /**
- * roster_name_ok(name): non-zero if ${name} is a valid device name (1 to
- * 64 bytes of printable UTF-8, no control characters).
+ * roster_name_ok(name): non-zero if ${name} is a valid device name: 1 to
+ * 64 bytes of well-formed UTF-8 without control characters (C0, DEL, C1).
  */
 int roster_name_ok(const char *name);
 

@@ -21,7 +21,12 @@ struct store {
 	/* Last origin looked up: a transfer sends long runs of one origin. */
 	uint8_t last_origin[32];
 	int64_t last_idx;
+	/* The vv raise owed for the current run of records. */
+	int64_t pend_idx;
+	uint64_t pend_seq;
 };
+
+static int vv_flush(store *st);
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB NOT NULL);"
@@ -31,10 +36,17 @@ static const char schema[] =
     "  dev BLOB NOT NULL UNIQUE);"
     "CREATE TABLE IF NOT EXISTS vv(idx INTEGER PRIMARY KEY,"
     "  seq INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS rec(origin INTEGER NOT NULL,"
-    "  seq INTEGER NOT NULL, epoch INTEGER NOT NULL,"
-    "  rid BLOB NOT NULL UNIQUE, box BLOB NOT NULL,"
-    "  PRIMARY KEY(origin, seq));";
+    "CREATE TABLE IF NOT EXISTS rec(k INTEGER PRIMARY KEY,"
+    "  epoch INTEGER NOT NULL, rid BLOB NOT NULL UNIQUE,"
+    "  box BLOB NOT NULL);";
+
+/*
+ * A record's key packs its origin's local index and its sequence number,
+ * k = idx << SEQBITS | seq, so that the table's own b-tree orders records
+ * by (origin, seq) and no second index is needed for sync.
+ */
+#define SEQBITS 40
+#define SEQMAX ((1ull << SEQBITS) - 1)
 
 static int
 prep(store *st, const char *sql, sqlite3_stmt **s)
@@ -59,6 +71,7 @@ store_open(const char *path, store **out)
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return (KITH_ENOMEM);
 	st->last_idx = -1;
+	st->pend_idx = -1;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto fail;
@@ -67,7 +80,7 @@ store_open(const char *path, store **out)
 	    "PRAGMA journal_mode=WAL;"
 	    "PRAGMA synchronous=NORMAL;"
 	    "PRAGMA foreign_keys=OFF;"
-	    "PRAGMA cache_size=-8192;"
+	    "PRAGMA cache_size=-32768;"
 	    "PRAGMA secure_delete=ON;", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = KITH_ECORRUPT;
 		goto fail;
@@ -91,8 +104,8 @@ store_open(const char *path, store **out)
 		rc = KITH_ECORRUPT;
 		goto fail;
 	}
-	if (prep(st, "INSERT OR IGNORE INTO rec(origin, seq, epoch, rid, box)"
-	    " VALUES(?, ?, ?, ?, ?)", &st->rec_ins) ||
+	if (prep(st, "INSERT OR IGNORE INTO rec(k, epoch, rid, box)"
+	    " VALUES(?, ?, ?, ?)", &st->rec_ins) ||
 	    prep(st, "SELECT idx FROM origins WHERE dev = ?",
 	    &st->origin_get) ||
 	    prep(st, "INSERT INTO origins(dev) VALUES(?)", &st->origin_ins) ||
@@ -135,6 +148,10 @@ int
 store_commit(store *st)
 {
 
+	if (vv_flush(st) != 0) {
+		store_rollback(st);
+		return (KITH_EDB);
+	}
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		store_rollback(st);
 		return (KITH_EDB);
@@ -148,6 +165,8 @@ store_rollback(store *st)
 
 	(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->last_idx = -1;
+	st->pend_idx = -1;
+	st->pend_seq = 0;
 }
 
 int
@@ -195,6 +214,21 @@ store_meta_put(store *st, const char *key, const void *val, size_t len)
 		return (KITH_EDB);
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, val, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : KITH_EDB;
+	sqlite3_finalize(s);
+	return (rc);
+}
+
+int
+store_meta_del(store *st, const char *key)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM meta WHERE k = ?", -1, &s,
+	    NULL) != SQLITE_OK)
+		return (KITH_EDB);
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : KITH_EDB;
 	sqlite3_finalize(s);
 	return (rc);
@@ -277,23 +311,44 @@ origin_idx(store *st, const uint8_t dev[32], int64_t *idx)
 	return (0);
 }
 
+/* Write the pending version vector raise, if any. */
+static int
+vv_flush(store *st)
+{
+	int rc;
+
+	if (st->pend_idx < 0)
+		return (0);
+	sqlite3_reset(st->vv_bump);
+	sqlite3_bind_int64(st->vv_bump, 1, st->pend_idx);
+	sqlite3_bind_int64(st->vv_bump, 2, (int64_t)st->pend_seq);
+	rc = sqlite3_step(st->vv_bump) == SQLITE_DONE ? 0 : KITH_EDB;
+	sqlite3_reset(st->vv_bump);
+	st->pend_idx = -1;
+	st->pend_seq = 0;
+	return (rc);
+}
+
 int
 store_rec_put(store *st, const struct store_rec *rec, int *added)
 {
 	int64_t idx;
 	int rc;
 
-	if (rec->seq == 0 || rec->seq > INT64_MAX || rec->boxlen > STORE_MAXBOX)
+	if (rec->seq == 0 || rec->seq > SEQMAX || rec->boxlen > STORE_MAXBOX)
 		return (KITH_EINVAL);
 	if ((rc = origin_idx(st, rec->origin, &idx)) != 0)
 		return (rc);
+	/* A run of one origin raises its vv entry once, at its end. */
+	if (st->pend_idx != idx && (rc = vv_flush(st)) != 0)
+		return (rc);
 	sqlite3_reset(st->rec_ins);
-	sqlite3_bind_int64(st->rec_ins, 1, idx);
-	sqlite3_bind_int64(st->rec_ins, 2, (int64_t)rec->seq);
-	sqlite3_bind_int64(st->rec_ins, 3, rec->epoch);
-	sqlite3_bind_blob(st->rec_ins, 4, rec->rid, STORE_RIDLEN,
+	sqlite3_bind_int64(st->rec_ins, 1,
+	    (int64_t)((uint64_t)idx << SEQBITS | rec->seq));
+	sqlite3_bind_int64(st->rec_ins, 2, rec->epoch);
+	sqlite3_bind_blob(st->rec_ins, 3, rec->rid, STORE_RIDLEN,
 	    SQLITE_STATIC);
-	sqlite3_bind_blob(st->rec_ins, 5, rec->box, (int)rec->boxlen,
+	sqlite3_bind_blob(st->rec_ins, 4, rec->box, (int)rec->boxlen,
 	    SQLITE_STATIC);
 	if (sqlite3_step(st->rec_ins) != SQLITE_DONE) {
 		sqlite3_reset(st->rec_ins);
@@ -301,13 +356,10 @@ store_rec_put(store *st, const struct store_rec *rec, int *added)
 	}
 	sqlite3_reset(st->rec_ins);
 	*added = sqlite3_changes(st->db) > 0;
-
-	sqlite3_reset(st->vv_bump);
-	sqlite3_bind_int64(st->vv_bump, 1, idx);
-	sqlite3_bind_int64(st->vv_bump, 2, (int64_t)rec->seq);
-	rc = sqlite3_step(st->vv_bump) == SQLITE_DONE ? 0 : KITH_EDB;
-	sqlite3_reset(st->vv_bump);
-	return (rc);
+	st->pend_idx = idx;
+	if (rec->seq > st->pend_seq)
+		st->pend_seq = rec->seq;
+	return (0);
 }
 
 int
@@ -387,6 +439,7 @@ per_origin(store *st, const struct store_vv *have, const char *sql,
 {
 	sqlite3_stmt *o, *s;
 	uint8_t dev[32];
+	uint64_t seq;
 	int r, rc = 0;
 
 	if (sqlite3_prepare_v2(st->db,
@@ -403,7 +456,8 @@ per_origin(store *st, const struct store_vv *have, const char *sql,
 		memcpy(dev, sqlite3_column_blob(o, 1), 32);
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, sqlite3_column_int64(o, 0));
-		sqlite3_bind_int64(s, 2, (int64_t)store_vv_seq(have, dev));
+		seq = store_vv_seq(have, dev);
+		sqlite3_bind_int64(s, 2, (int64_t)(seq > SEQMAX ? SEQMAX : seq));
 		while ((r = sqlite3_step(s)) == SQLITE_ROW)
 			if ((rc = row(arg, s, dev)) != 0)
 				break;
@@ -438,7 +492,8 @@ store_count(store *st, const struct store_vv *have, uint64_t *n,
 	int rc;
 
 	rc = per_origin(st, have, "SELECT count(*), coalesce(sum(length(box)),"
-	    " 0) FROM rec WHERE origin = ?1 AND seq > ?2", count_row, &c);
+	    " 0) FROM rec WHERE k > (?1 << 40) + ?2 AND k < (?1 + 1) << 40",
+	    count_row, &c);
 	*n = c.n;
 	if (bytes != NULL)
 		*bytes = c.bytes;
@@ -457,7 +512,7 @@ scan_row(void *arg, sqlite3_stmt *s, const uint8_t *dev)
 	struct store_rec rec;
 
 	memcpy(rec.origin, dev, 32);
-	rec.seq = (uint64_t)sqlite3_column_int64(s, 0);
+	rec.seq = (uint64_t)sqlite3_column_int64(s, 0) & SEQMAX;
 	rec.epoch = (uint32_t)sqlite3_column_int64(s, 1);
 	if (sqlite3_column_bytes(s, 2) != STORE_RIDLEN)
 		return (KITH_ECORRUPT);
@@ -473,6 +528,7 @@ store_scan(store *st, const struct store_vv *have,
 {
 	struct scan_arg a = { cb, arg };
 
-	return (per_origin(st, have, "SELECT seq, epoch, rid, box FROM rec"
-	    " WHERE origin = ?1 AND seq > ?2 ORDER BY seq", scan_row, &a));
+	return (per_origin(st, have, "SELECT k, epoch, rid, box FROM rec"
+	    " WHERE k > (?1 << 40) + ?2 AND k < (?1 + 1) << 40 ORDER BY k",
+	    scan_row, &a));
 }

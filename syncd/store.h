@@ -68,6 +68,11 @@ int store_meta_get(store *st, const char *key, uint8_t **val, size_t *len);
 int store_meta_put(store *st, const char *key, const void *val, size_t len);
 
 /**
+ * store_meta_del(st, key): remove a meta value (absent is fine).
+ */
+int store_meta_del(store *st, const char *key);
+
+/**
  * store_epoch_put(st, epoch, wrapped, len) / store_epoch_each(st, cb, arg):
  * the wrapped history keys, one per epoch.
  */
@@ -80,8 +85,9 @@ int store_epoch_each(store *st,
 /**
  * store_rec_put(st, rec, added): store ${rec} unless a record with the same
  * (origin, seq) or the same rid is held; *${added} says which.  Also
- * raises the origin's version vector entry to rec->seq.  Call inside a
- * transaction for speed.
+ * raises the origin's version vector entry to rec->seq, at the end of a
+ * run of one origin or at store_commit: call between store_begin and
+ * store_commit.
  */
 int store_rec_put(store *st, const struct store_rec *rec, int *added);
 

@@ -55,7 +55,10 @@ show_note(void *arg, const char *what)
 {
 
 	(void)arg;
-	if (!cli.json)
+	if (cli.json)
+		cli_json_out(json_pack("{s:s, s:s}", "event", "note",
+		    "message", what));
+	else
 		fprintf(stderr, "%s\n", what);
 }
 
@@ -440,8 +443,9 @@ find_mdns(struct finder *f, const struct ticket *t)
 		uv_run(&loop, UV_RUN_DEFAULT);
 		discovery_browse_close(b);
 		uv_close((uv_handle_t *)&timer, close_cb);
-		uv_run(&loop, UV_RUN_DEFAULT);
 	}
+	/* Let close callbacks run, on failure too, before the loop goes. */
+	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 }
 
@@ -730,11 +734,11 @@ cmd_join(int argc, char **argv)
 		/* A refusal ends this ticket; a cut keeps it to resume. */
 		if (rc != KITH_ETRUNC && rc != KITH_ECLOSED &&
 		    rc != KITH_ETIMEOUT && rc != KITH_ECRYPTO)
-			(void)store_meta_put(hm->st, "pending_ticket", "", 0);
+			(void)store_meta_del(hm->st, "pending_ticket");
 		rc = join_fail(rc, stored);
 		goto done;
 	}
-	(void)store_meta_put(hm->st, "pending_ticket", "", 0);
+	(void)store_meta_del(hm->st, "pending_ticket");
 	r = store_count(hm->st, NULL, &n, NULL);
 	(void)r;
 	if (cli.json)

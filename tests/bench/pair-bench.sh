@@ -66,9 +66,10 @@ run() {	# run LABEL COUNT SIZE
 		printf "%-14s %9d rec %8.1f MB  transfer %6.2f s  %9.0f rec/s  %7.1f MB/s  (%.2f x AEAD)  RSS old %5.1f MiB new %5.1f MiB  import %.1f s\n",
 		    l, n, b / 1e6, w, n / w, b / 1e6 / w, (b / 1e6 / w) / aead, pr / 1024, jr / 1024, imp
 	}'
+	[ -z "${BENCH_VERBOSE:-}" ] || cat "$tmp/$label".*.rss
 	rm -rf "$a" "$b"
 }
 
 echo "reference: ChaCha20-Poly1305, one core, 64 KiB messages: $aead MB/s"
 run small "$nsmall" 1024
-run large 64 16777000
+[ -n "${BENCH_SMALL_ONLY:-}" ] || run large 64 16777000

@@ -8,8 +8,10 @@
 #                                   dbus-daemon and avahi-daemon
 #   host_exec NAME CMD...           run CMD on the host, in the foreground
 #   host_bg NAME CMD...             run CMD on the host in the background;
-#                                   prints its PID, logs to
-#                                   $HOSTS_TMP/NAME/bg.N.log
+#                                   prints its PID (also in $HOST_BG_PID),
+#                                   logs to $HOSTS_TMP/NAME/bg.N.log (also
+#                                   in $HOST_BG_LOG); once CMD ends, its
+#                                   exit status is in bg.N.rc beside the log
 #   host_bg_log NAME                path of the host's latest host_bg log
 #   host_ip NAME                    the host's address
 #   hosts_cleanup                   stop and remove everything (idempotent;
@@ -19,22 +21,28 @@
 # runs do not meet.  Nothing is added to the machine's own network
 # namespace: no link, no address, no daemon.
 #
-#                      netns kb-$$  ("the LAN")
-#          +--------------------------------------------+
-#          |                  br0                       |
-#          |        +----------+----------+             |
-#          |     v-a         v-b        v-...  (veth)   |
-#          +--------|----------|--------------------------+
-#                   |          |
-#      netns k$$-a  |          |  netns k$$-b
-#   +---------------+--+    +--+---------------+
-#   | kveth0           |    | kveth0           |
-#   | 192.0.2.11/24    |    | 192.0.2.12/24    |
-#   | dbus-daemon      |    | dbus-daemon      |  unix:path=$HOSTS_TMP/NAME/bus
-#   | avahi-daemon     |    | avahi-daemon     |  own mount namespace: /run is
-#   |  (mDNS on kveth0)|    |  (mDNS on kveth0)|  $HOSTS_TMP/NAME/run there
-#   | HOME=$HOSTS_TMP/a/home| HOME=$HOSTS_TMP/b/home
-#   +------------------+    +------------------+
+#                     netns kb-$$ ("the LAN")
+#          +------------------------------------------+
+#          |                   br0                    |
+#          |           +--------+--------+            |
+#          |          v-a      v-b      v-...  (veth) |
+#          +-----------|--------|---------------------+
+#                      |        |
+#      netns k$$-a     |        |     netns k$$-b
+#   +------------------+-+    +-+------------------+
+#   | kveth0             |    | kveth0             |
+#   | 192.0.2.11/24      |    | 192.0.2.12/24      |
+#   | lo                 |    | lo                 |
+#   | dbus-daemon        |    | dbus-daemon        |
+#   | avahi-daemon       |    | avahi-daemon       |
+#   | commands, with     |    | commands, with     |
+#   |  HOME=$HOSTS_TMP/  |    |  HOME=$HOSTS_TMP/  |
+#   |       a/home       |    |       b/home       |
+#   +--------------------+    +--------------------+
+#
+#   dbus-daemon   system-bus-like, on unix:path=$HOSTS_TMP/NAME/bus, which
+#                 is DBUS_SYSTEM_BUS_ADDRESS for everything on the host
+#   avahi-daemon  mDNS on kveth0 only, IPv4 only, host name kith-NAME.local
 #
 # avahi-daemon insists on /run/avahi-daemon/pid and refuses to start twice,
 # so each one runs in a private mount namespace where $HOSTS_TMP/NAME/run is
@@ -42,11 +50,15 @@
 # that the machine's static services are not published).
 #
 # Every process started here runs in its own session (setsid), so that it
-# and its children can be signalled as a group.  PIDs are recorded in
+# and its children can be signalled as a group.  (This needs job control
+# off, as it is in scripts; if setsid had to fork, the PID shown would be
+# wrong, though cleanup still finds the process in its namespace.)  PIDs are recorded in
 # $HOSTS_TMP/pids with their start time, so that a PID reused by some other
 # process after ours ended is never signalled.  The record is a file, not a
 # variable, so that pid=$(host_bg ...), which runs in a subshell, is
-# recorded too.
+# recorded too.  host_bg's waiter subshells (see host_bg) are recorded
+# apart, in $HOSTS_TMP/waiters: they end by themselves when their command
+# does.
 #
 # Needs root, ip (with netns), unshare, setsid, mount, dbus-daemon,
 # dbus-send and avahi-daemon; without them the scenario exits 77 (skip).
@@ -95,11 +107,12 @@ hosts__alive() {
 	[ "$(hosts__starttime "$pid")" = "$start" ]
 }
 
+# hosts__record PID [LIST]: remember PID in $HOSTS_TMP/LIST (default pids).
 hosts__record() {
 	local start
 	start=$(hosts__starttime "$1")
 	[ -n "$start" ] || return 0
-	echo "$1 $start" >>"$HOSTS_TMP/pids"
+	echo "$1 $start" >>"$HOSTS_TMP/${2:-pids}"
 }
 
 # hosts__spawn NAME LOG CMD...: start CMD in NAME's namespace, in a session
@@ -150,6 +163,7 @@ hosts_init() {
 
 	HOSTS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kith-hosts.XXXXXX")
 	: >"$HOSTS_TMP/pids"
+	: >"$HOSTS_TMP/waiters"
 	: >"$HOSTS_TMP/netns"
 	trap 'hosts_cleanup' EXIT
 	trap 'exit 130' INT
@@ -313,18 +327,41 @@ host_exec() {
 }
 
 host_bg() {
-	local name=${1-} dir n
+	local name=${1-} dir n base i pid
 	hosts__need_host "$name"
 	shift
 	dir="$HOSTS_TMP/$name"
 	# A counter in a file: pid=$(host_bg ...) runs in a subshell.
 	n=$(($(cat "$dir/bg.count" 2>/dev/null || echo 0) + 1))
 	echo "$n" >"$dir/bg.count"
-	HOST_BG_LOG="$dir/bg.$n.log"
+	base="$dir/bg.$n"
+	HOST_BG_LOG="$base.log"
 	hosts__env "$name"
-	hosts__spawn "$name" "$HOST_BG_LOG" "${HOSTS__ENV[@]}" "$@"
-	HOST_BG_PID=$HOSTS__PID
-	echo "$HOST_BG_PID"
+
+	# A waiter subshell starts the command, hands its PID over in
+	# bg.N.pid and, once it ends, writes its exit status to bg.N.rc.  The
+	# waiter's output goes nowhere, so that $(host_bg ...) returns at once.
+	(
+		p=
+		setsid ip netns exec "$(hosts__ns "$name")" "${HOSTS__ENV[@]}" \
+		    "$@" </dev/null >>"$HOST_BG_LOG" 2>&1 &
+		p=$!
+		echo "$p" >"$base.pid.tmp" && mv "$base.pid.tmp" "$base.pid"
+		rc=0
+		wait "$p" || rc=$?
+		echo "$rc" >"$base.rc.tmp" && mv "$base.rc.tmp" "$base.rc"
+	) </dev/null >/dev/null 2>&1 &
+	hosts__record "$!" waiters
+	for ((i = 0; i < 1000; i++)); do
+		[ -s "$base.pid" ] && break
+		sleep 0.01
+	done
+	pid=$(cat "$base.pid" 2>/dev/null) ||
+	    hosts__fail "host_bg $name: could not start $*"
+	hosts__record "$pid"
+	# shellcheck disable=SC2034	# for callers
+	HOST_BG_PID=$pid
+	echo "$pid"
 }
 
 host_bg_log() {
@@ -359,11 +396,13 @@ hosts__signal_all() {
 	done <"$HOSTS_TMP/netns"
 }
 
+# Is anything alive among our processes (or in LIST alone, if given)?
 hosts__any_alive() {
 	local pid start ns
 	while read -r pid start; do
 		hosts__alive "$pid" "$start" && return 0
-	done <"$HOSTS_TMP/pids"
+	done <"$HOSTS_TMP/${1:-pids}"
+	[ -z "${1-}" ] || return 1
 	while read -r ns; do
 		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || return 0
 	done <"$HOSTS_TMP/netns"
@@ -377,7 +416,7 @@ hosts_cleanup() {
 	if [ -z "$HOSTS_TMP" ] || [ ! -d "$HOSTS_TMP" ]; then
 		return "$rc"
 	fi
-	touch "$HOSTS_TMP/pids" "$HOSTS_TMP/netns"
+	touch "$HOSTS_TMP/pids" "$HOSTS_TMP/waiters" "$HOSTS_TMP/netns"
 
 	hosts__signal_all TERM
 	for ((i = 0; i < 30; i++)); do
@@ -391,10 +430,20 @@ hosts_cleanup() {
 			sleep 0.1
 		done
 	fi
+	# host_bg's waiters end once their command has; they are signalled
+	# only if they have not, so that they reap it first.
+	for ((i = 0; i < 10; i++)); do
+		hosts__any_alive waiters || break
+		sleep 0.1
+	done
+	while read -r pid start; do
+		hosts__alive "$pid" "$start" && kill -KILL "$pid" 2>/dev/null
+	done <"$HOSTS_TMP/waiters"
+
 	# Reap our own children quietly, so that bash does not report them.
 	while read -r pid start; do
 		hosts__alive "$pid" "$start" || wait "$pid" 2>/dev/null
-	done <"$HOSTS_TMP/pids"
+	done < <(cat "$HOSTS_TMP/pids" "$HOSTS_TMP/waiters")
 
 	# Hosts first, the bridge last; also any of ours left unrecorded.
 	{
@@ -405,6 +454,7 @@ hosts_cleanup() {
 		[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
 	done
 	: >"$HOSTS_TMP/pids"
+	: >"$HOSTS_TMP/waiters"
 	: >"$HOSTS_TMP/netns"
 
 	if [ "${KEEP_TMP-}" = 1 ]; then

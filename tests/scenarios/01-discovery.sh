@@ -113,6 +113,19 @@ probe() {
 	sanitizer_check "$out.err"
 }
 
+# exit_status LOG SECONDS: the exit status host_bg recorded beside LOG.
+exit_status() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		if [ -s "${1%.log}.rc" ]; then
+			cat "${1%.log}.rc"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "still running"
+}
+
 # wait_log FILE PATTERN SECONDS: wait until FILE holds a line PATTERN.
 wait_log() {
 	local i
@@ -183,6 +196,8 @@ say "2. filtered out: nothing reported"
 kill -TERM "$apid"
 wait_log "$alog" "withdrawn kith-test-a" 10 ||
     fail "announcer did not withdraw cleanly on SIGTERM"
+st=$(exit_status "$alog" 10)
+[ "$st" = 0 ] || fail "announcer after SIGTERM: exit status $st, want 0"
 sanitizer_check "$alog"
 daemons_ok
 
@@ -203,6 +218,8 @@ grep -qx "kith-test-a2 $(host_ip a) 4243 txt:v=2" "$out/again" ||
 # SIGKILL: no goodbye from the program, but avahi-daemon withdraws the
 # records of a client that went away.
 kill -KILL "$apid"
+st=$(exit_status "$alog" 10)
+[ "$st" = 137 ] || fail "announcer after SIGKILL: exit status $st"
 sleep 2
 daemons_ok
 probe b "$out/killed" browse --want kith-test-a2 --timeout 3000

@@ -190,16 +190,23 @@ on_found(void *arg, const struct discovery_found *f)
 {
 	struct browse_state *st = arg;
 	char addr[INET6_ADDRSTRLEN];
+	struct sockaddr_storage ss;
 	const void *ap;
 	size_t pos, slen;
 
-	if (st->done)
+	if (st->done || f->addrlen > sizeof(ss))
 		return;
-	if (f->addr->sa_family == AF_INET)
-		ap = &((const struct sockaddr_in *)f->addr)->sin_addr;
+
+	/* A copy, so that the casts below are to well-aligned memory. */
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, f->addr, f->addrlen);
+	if (ss.ss_family == AF_INET)
+		ap = &((const struct sockaddr_in *)&ss)->sin_addr;
+	else if (ss.ss_family == AF_INET6)
+		ap = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
 	else
-		ap = &((const struct sockaddr_in6 *)f->addr)->sin6_addr;
-	if (inet_ntop(f->addr->sa_family, ap, addr, sizeof(addr)) == NULL)
+		return;
+	if (inet_ntop(ss.ss_family, ap, addr, sizeof(addr)) == NULL)
 		return;
 
 	printf("%s %s %u txt:", f->instance, addr, (unsigned)f->port);

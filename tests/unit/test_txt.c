@@ -235,8 +235,10 @@ test_long(void)
 	rec[0] = 255;
 	rec[1] = 'k';
 	rec[2] = '=';
-	for (i = 0; i < sizeof(want); i++)
-		want[i] = rec[3 + i] = (uint8_t)('a' + i % 26);
+	for (i = 0; i < sizeof(want); i++) {
+		rec[3 + i] = (uint8_t)('a' + i % 26);
+		want[i] = (char)rec[3 + i];
+	}
 	CHECK(expect(rec, sizeof(rec), "k", 0, want, sizeof(want)) == 0);
 
 	/* Many strings: the last one is found. */

@@ -1,0 +1,548 @@
+/*
+ * test_keys.c: syncd/keys.c, device keys on disk, the sealed account key
+ * and recovery codes.
+ *
+ *  1. devkey_load: created (0600, O_EXCL) then reloaded with the same
+ *     keys; the public keys match the secret ones; a missing file without
+ *     create is KITH_ENOENT; a corrupt file (too short, too long, empty,
+ *     bad magic, far too long) is KITH_ECORRUPT and is never replaced;
+ *  2. account_seal / account_unseal: round trip with a passphrase and with
+ *     a recovery code; a wrong passphrase is KITH_EBADPASS; a change to the
+ *     salt, either cost, the nonce, the ciphertext or the tag is an error;
+ *  3. absurd cost fields (ops 0, ops 2^63, mem 0, mem 2^40) are
+ *     KITH_EFORMAT at once (run in a child under alarm(), so that a hang
+ *     is a failure, not a stuck test);
+ *  4. recovery_new / recovery_parse: the text is the base32 of the bytes
+ *     (checked with this file's own encoder) in groups of four; parsed back
+ *     in upper and lower case, with and without dashes, with spaces; bad
+ *     codes are KITH_EFORMAT.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "keys.h"
+#include "kith_err.h"
+
+static int npass, nfail;
+
+#define CHECK(c)	check((c), #c, __LINE__)
+#define CHECK_RC(e, want)	check_rc((e), (want), #e, __LINE__)
+
+static int
+check(int ok, const char *what, int line)
+{
+
+	if (ok)
+		npass++;
+	else {
+		nfail++;
+		fprintf(stderr, "test_keys.c:%d: check failed: %s\n", line,
+		    what);
+	}
+	return (ok);
+}
+
+static int
+check_rc(int got, int want, const char *what, int line)
+{
+
+	if (got == want)
+		npass++;
+	else {
+		nfail++;
+		fprintf(stderr, "test_keys.c:%d: %s: got %d (%s), want %d"
+		    " (%s)\n", line, what, got, kith_strerror(got), want,
+		    kith_strerror(want));
+	}
+	return (got == want);
+}
+
+static char dir[] = "/tmp/kith-test-keys.XXXXXX";
+static char keypath[256];
+
+static int
+write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f;
+	int ok;
+
+	if ((f = fopen(path, "wb")) == NULL)
+		return (-1);
+	ok = fwrite(p, 1, n, f) == n;
+	return (fclose(f) == 0 && ok ? 0 : -1);
+}
+
+static uint8_t *
+read_file(const char *path, size_t *n)
+{
+	FILE *f;
+	uint8_t *b;
+	long sz;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return (NULL);
+	fseek(f, 0, SEEK_END);
+	sz = ftell(f);
+	rewind(f);
+	if ((b = malloc((size_t)sz + 1)) == NULL ||
+	    fread(b, 1, (size_t)sz, f) != (size_t)sz) {
+		free(b);
+		fclose(f);
+		return (NULL);
+	}
+	fclose(f);
+	*n = (size_t)sz;
+	return (b);
+}
+
+static int
+keys_eq(const struct devkey *a, const struct devkey *b)
+{
+
+	return (memcmp(a->sign_pk, b->sign_pk, 32) == 0 &&
+	    memcmp(a->sign_sk, b->sign_sk, 64) == 0 &&
+	    memcmp(a->kx_pk, b->kx_pk, 32) == 0 &&
+	    memcmp(a->kx_sk, b->kx_sk, 32) == 0 &&
+	    memcmp(a->store_key, b->store_key, 32) == 0);
+}
+
+/* Load ${content} as device.key; the file must survive unchanged. */
+static void
+expect_corrupt(const uint8_t *content, size_t n, int line)
+{
+	struct devkey *k = NULL;
+	uint8_t *after;
+	size_t an = 0;
+	int rc;
+
+	if (write_file(keypath, content, n) != 0) {
+		check(0, "write device.key", line);
+		return;
+	}
+	rc = devkey_load(dir, 0, &k);
+	check_rc(rc, KITH_ECORRUPT, "devkey_load(dir, 0, &k)", line);
+	if (rc == 0)
+		devkey_free(k);
+	k = NULL;
+	rc = devkey_load(dir, 1, &k);
+	check_rc(rc, KITH_ECORRUPT, "devkey_load(dir, 1, &k)", line);
+	if (rc == 0)
+		devkey_free(k);
+	after = read_file(keypath, &an);
+	check(after != NULL && an == n && memcmp(after, content, n) == 0,
+	    "a corrupt device.key is left as it was", line);
+	free(after);
+}
+
+static void
+test_devkey(void)
+{
+	struct devkey *k1 = NULL, *k2 = NULL, *k3 = NULL;
+	struct stat sb;
+	uint8_t pk[32], *file, *bad;
+	size_t n = 0;
+
+	CHECK_RC(devkey_load(dir, 0, &k1), KITH_ENOENT);
+	CHECK(access(keypath, F_OK) != 0);
+	if (!CHECK_RC(devkey_load(dir, 1, &k1), 0))
+		return;
+	if (CHECK(stat(keypath, &sb) == 0)) {
+		CHECK(S_ISREG(sb.st_mode));
+		CHECK((sb.st_mode & 07777) == 0600);
+	}
+
+	/* The public keys belong to the secret ones. */
+	crypto_sign_ed25519_sk_to_pk(pk, k1->sign_sk);
+	CHECK(memcmp(pk, k1->sign_pk, 32) == 0);
+	CHECK(crypto_scalarmult_base(pk, k1->kx_sk) == 0);
+	CHECK(memcmp(pk, k1->kx_pk, 32) == 0);
+	CHECK(!sodium_is_zero(k1->store_key, 32));
+	CHECK(memcmp(k1->store_key, k1->kx_sk, 32) != 0);
+
+	/* Reload, with and without create: the same keys, file untouched. */
+	file = read_file(keypath, &n);
+	CHECK(file != NULL && n > 0);
+	if (CHECK_RC(devkey_load(dir, 0, &k2), 0)) {
+		CHECK(keys_eq(k1, k2));
+		devkey_free(k2);
+	}
+	if (CHECK_RC(devkey_load(dir, 1, &k3), 0)) {
+		CHECK(keys_eq(k1, k3));
+		devkey_free(k3);
+	}
+	{
+		size_t n2 = 0;
+		uint8_t *again = read_file(keypath, &n2);
+
+		CHECK(again != NULL && n2 == n && memcmp(again, file, n) == 0);
+		free(again);
+	}
+
+	/* Another directory gets other keys. */
+	{
+		char d2[300];
+		char p2[320];
+
+		snprintf(d2, sizeof(d2), "%s/other", dir);
+		snprintf(p2, sizeof(p2), "%s/device.key", d2);
+		if (CHECK(mkdir(d2, 0700) == 0) &&
+		    CHECK_RC(devkey_load(d2, 1, &k2), 0)) {
+			CHECK(memcmp(k1->sign_pk, k2->sign_pk, 32) != 0);
+			CHECK(memcmp(k1->kx_sk, k2->kx_sk, 32) != 0);
+			devkey_free(k2);
+		}
+		unlink(p2);
+		rmdir(d2);
+	}
+
+	if (file == NULL || n < 8)
+		goto done;
+
+	/* Corrupt files: one byte short, one byte long, empty, bad magic. */
+	expect_corrupt(file, n - 1, __LINE__);
+	if ((bad = malloc(n + 5000)) == NULL)
+		abort();
+	memcpy(bad, file, n);
+	bad[n] = 0;
+	expect_corrupt(bad, n + 1, __LINE__);
+	expect_corrupt(bad, 0, __LINE__);
+	memcpy(bad, file, n);
+	bad[0] ^= 0x20;
+	expect_corrupt(bad, n, __LINE__);
+	memcpy(bad, file, n);
+	bad[7] ^= 0x01;
+	expect_corrupt(bad, n, __LINE__);
+	/*
+	 * BUG: a device.key of more than 4096 bytes comes back as
+	 * KITH_ETOOBIG (from kith_file_read, syncd/keys.c:57), which
+	 * keys.h does not list; it is as corrupt as any other length.
+	 */
+	memcpy(bad, file, n);
+	memset(bad + n, 0x55, 5000);
+	expect_corrupt(bad, n + 5000, __LINE__);
+	free(bad);
+
+	/* The original file loads again. */
+	if (CHECK(write_file(keypath, file, n) == 0) &&
+	    CHECK_RC(devkey_load(dir, 0, &k2), 0)) {
+		CHECK(keys_eq(k1, k2));
+		devkey_free(k2);
+	}
+done:
+	free(file);
+	devkey_free(k1);
+	devkey_free(NULL);
+	unlink(keypath);
+}
+
+static void
+test_seal(void)
+{
+	static const char pass[] = "correct horse battery staple";
+	static const char wrong[] = "correct horse battery stapler";
+	uint8_t seed[32], out[32], s1[ACCOUNT_SEALED_LEN],
+	    s2[ACCOUNT_SEALED_LEN], t[ACCOUNT_SEALED_LEN];
+	struct {
+		size_t off;
+		uint8_t x;
+		const char *what;
+	} tamper[] = {
+		{ 0, 0x01, "salt, first byte" },
+		{ 15, 0x80, "salt, last byte" },
+		{ 23, 0x01, "opslimit 4 -> 5" },
+		{ 29, 0x10, "memlimit + 1 MiB" },
+		{ 31, 0x01, "memlimit + 1 byte (same Argon2 cost)" },
+		{ 32, 0x01, "nonce" },
+		{ 56, 0x01, "ciphertext" },
+		{ 87, 0x01, "ciphertext, last byte" },
+		{ 88, 0x01, "tag" },
+		{ ACCOUNT_SEALED_LEN - 1, 0x80, "tag, last byte" },
+	};
+	size_t i;
+	int rc;
+
+	randombytes_buf(seed, 32);
+	if (!CHECK_RC(account_seal(seed, (const uint8_t *)pass,
+	    strlen(pass), s1), 0))
+		return;
+	/* The seed is not in the clear, and two seals differ. */
+	for (i = 0; i + 32 <= ACCOUNT_SEALED_LEN; i++)
+		if (memcmp(s1 + i, seed, 32) == 0)
+			break;
+	CHECK(i + 32 > ACCOUNT_SEALED_LEN);
+	CHECK_RC(account_seal(seed, (const uint8_t *)pass, strlen(pass), s2),
+	    0);
+	CHECK(memcmp(s1, s2, ACCOUNT_SEALED_LEN) != 0);
+
+	memset(out, 0, sizeof(out));
+	CHECK_RC(account_unseal(s1, (const uint8_t *)pass, strlen(pass), out),
+	    0);
+	CHECK(memcmp(out, seed, 32) == 0);
+
+	CHECK_RC(account_unseal(s1, (const uint8_t *)wrong, strlen(wrong),
+	    out), KITH_EBADPASS);
+	CHECK_RC(account_unseal(s1, (const uint8_t *)pass, strlen(pass) - 1,
+	    out), KITH_EBADPASS);
+	CHECK_RC(account_unseal(s1, (const uint8_t *)"", 0, out),
+	    KITH_EBADPASS);
+
+	for (i = 0; i < sizeof(tamper) / sizeof(tamper[0]); i++) {
+		memcpy(t, s1, sizeof(t));
+		t[tamper[i].off] ^= tamper[i].x;
+		memset(out, 0, sizeof(out));
+		rc = account_unseal(t, (const uint8_t *)pass, strlen(pass),
+		    out);
+		if (!check(rc != 0, tamper[i].what, __LINE__))
+			continue;
+		CHECK(memcmp(out, seed, 32) != 0);
+	}
+
+	/* An empty passphrase is a passphrase like any other. */
+	CHECK_RC(account_seal(seed, (const uint8_t *)"", 0, s2), 0);
+	CHECK_RC(account_unseal(s2, (const uint8_t *)"", 0, out), 0);
+	CHECK(memcmp(out, seed, 32) == 0);
+	CHECK_RC(account_unseal(s2, (const uint8_t *)"x", 1, out),
+	    KITH_EBADPASS);
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+/* Child body: returns the number of failed checks. */
+static int
+absurd_costs(void)
+{
+	static const struct {
+		uint64_t ops, mem;
+	} c[] = {
+		{ 0, 32u << 20 },
+		{ (uint64_t)1 << 63, 32u << 20 },
+		{ UINT64_MAX, 32u << 20 },
+		{ 4, 0 },
+		{ 4, (uint64_t)1 << 40 },
+		{ 4, UINT64_MAX },
+		{ 0, 0 },
+	};
+	uint8_t s[ACCOUNT_SEALED_LEN], seed[32], out[32];
+	struct timespec t0, t1;
+	double dt;
+	size_t i;
+	int rc, bad = 0;
+
+	randombytes_buf(seed, 32);
+	if (account_seal(seed, (const uint8_t *)"pw", 2, s) != 0)
+		return (1);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		put64(s + 16, c[i].ops);
+		put64(s + 24, c[i].mem);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = account_unseal(s, (const uint8_t *)"pw", 2, out);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		dt = (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (rc != KITH_EFORMAT || dt > 1.0) {
+			fprintf(stderr, "test_keys.c: costs ops %llu mem %llu:"
+			    " rc %d (%s) after %.2f s, want KITH_EFORMAT"
+			    " at once\n", (unsigned long long)c[i].ops,
+			    (unsigned long long)c[i].mem, rc,
+			    kith_strerror(rc), dt);
+			bad++;
+		}
+	}
+	return (bad);
+}
+
+static void
+test_absurd_costs(void)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		CHECK(!"fork");
+		return;
+	}
+	if (pid == 0) {
+		int bad;
+
+		alarm(15);
+		bad = absurd_costs();
+		_exit(bad > 100 ? 100 : bad);
+	}
+	if (!CHECK(waitpid(pid, &st, 0) == pid))
+		return;
+	if (WIFSIGNALED(st))
+		fprintf(stderr, "test_keys.c: absurd costs: child killed by"
+		    " signal %d (a hang?)\n", WTERMSIG(st));
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* RFC 4648 base32, upper case, no padding: the test's own encoder. */
+static void
+b32(const uint8_t *in, size_t len, char *out)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	size_t bit, nbits = len * 8, o = 0;
+	unsigned v;
+	int k;
+
+	for (bit = 0; bit < nbits; bit += 5) {
+		v = 0;
+		for (k = 0; k < 5; k++) {
+			v <<= 1;
+			if (bit + (size_t)k < nbits &&
+			    (in[(bit + (size_t)k) / 8] >>
+			    (7 - (bit + (size_t)k) % 8)) & 1)
+				v |= 1;
+		}
+		out[o++] = al[v];
+	}
+	out[o] = '\0';
+}
+
+static void
+test_recovery(void)
+{
+	uint8_t b1[RECOVERY_BYTES], b2[RECOVERY_BYTES], p[RECOVERY_BYTES];
+	uint8_t seed[32], out[32], sealed[ACCOUNT_SEALED_LEN];
+	char t1[RECOVERY_TEXTLEN], t2[RECOVERY_TEXTLEN], m[128], want[64];
+	size_t i, o;
+	int shape = 1;
+
+	b32((const uint8_t *)"foobar", 6, want);
+	CHECK(strcmp(want, "MZXW6YTBOI") == 0);	/* RFC 4648 */
+
+	memset(t1, 'x', sizeof(t1));
+	recovery_new(b1, t1);
+	recovery_new(b2, t2);
+	CHECK(memcmp(b1, b2, RECOVERY_BYTES) != 0);
+	CHECK(strcmp(t1, t2) != 0);
+
+	/* XXXX-XXXX-...: 8 groups of 4 base32 characters. */
+	CHECK(strlen(t1) == RECOVERY_TEXTLEN - 1);
+	for (i = 0; t1[i] != '\0'; i++) {
+		if (i % 5 == 4)
+			shape &= t1[i] == '-';
+		else
+			shape &= strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+			    t1[i]) != NULL;
+	}
+	CHECK(shape);
+
+	/* The characters are the base32 of the bytes. */
+	for (i = o = 0; t1[i] != '\0'; i++)
+		if (t1[i] != '-')
+			m[o++] = t1[i];
+	m[o] = '\0';
+	b32(b1, RECOVERY_BYTES, want);
+	CHECK(strcmp(m, want) == 0);
+
+	/* Parsed back as shown, without dashes, in lower case, spaced. */
+	memset(p, 0, sizeof(p));
+	CHECK_RC(recovery_parse(t1, p), 0);
+	CHECK(memcmp(p, b1, RECOVERY_BYTES) == 0);
+	memset(p, 0, sizeof(p));
+	CHECK_RC(recovery_parse(m, p), 0);
+	CHECK(memcmp(p, b1, RECOVERY_BYTES) == 0);
+	for (i = 0; t1[i] != '\0'; i++)
+		m[i] = (t1[i] >= 'A' && t1[i] <= 'Z') ?
+		    (char)(t1[i] - 'A' + 'a') : t1[i];
+	m[i] = '\0';
+	memset(p, 0, sizeof(p));
+	CHECK_RC(recovery_parse(m, p), 0);
+	CHECK(memcmp(p, b1, RECOVERY_BYTES) == 0);
+	for (i = 0; m[i] != '\0'; i++)
+		if (m[i] == '-')
+			m[i] = ' ';
+	memset(p, 0, sizeof(p));
+	CHECK_RC(recovery_parse(m, p), 0);
+	CHECK(memcmp(p, b1, RECOVERY_BYTES) == 0);
+
+	/* Bad codes. */
+	CHECK_RC(recovery_parse("", p), KITH_EFORMAT);
+	snprintf(m, sizeof(m), "%.34s", t1);	/* one group short */
+	CHECK_RC(recovery_parse(m, p), KITH_EFORMAT);
+	snprintf(m, sizeof(m), "%.38s", t1);	/* one character short */
+	CHECK_RC(recovery_parse(m, p), KITH_EFORMAT);
+	snprintf(m, sizeof(m), "%sA", t1);	/* one character more */
+	CHECK_RC(recovery_parse(m, p), KITH_EFORMAT);
+	snprintf(m, sizeof(m), "%s-AAAA", t1);	/* one group more */
+	CHECK_RC(recovery_parse(m, p), KITH_EFORMAT);
+	snprintf(m, sizeof(m), "%s", t1);
+	m[0] = '0';
+	CHECK_RC(recovery_parse(m, p), KITH_EFORMAT);
+	m[0] = '1';
+	CHECK_RC(recovery_parse(m, p), KITH_EFORMAT);
+	snprintf(m, sizeof(m), "%s", t1);
+	m[10] = '8';
+	CHECK_RC(recovery_parse(m, p), KITH_EFORMAT);
+	m[10] = '_';
+	CHECK_RC(recovery_parse(m, p), KITH_EFORMAT);
+	snprintf(m, sizeof(m), "%s", t1);
+	m[4] = '/';
+	CHECK_RC(recovery_parse(m, p), KITH_EFORMAT);
+
+	/* A recovery code unseals what it sealed. */
+	randombytes_buf(seed, 32);
+	CHECK_RC(account_seal(seed, b1, RECOVERY_BYTES, sealed), 0);
+	for (i = 0; t1[i] != '\0'; i++)
+		m[i] = (t1[i] >= 'A' && t1[i] <= 'Z') ?
+		    (char)(t1[i] - 'A' + 'a') : t1[i];
+	m[i] = '\0';
+	CHECK_RC(recovery_parse(m, p), 0);
+	memset(out, 0, sizeof(out));
+	CHECK_RC(account_unseal(sealed, p, RECOVERY_BYTES, out), 0);
+	CHECK(memcmp(out, seed, 32) == 0);
+	CHECK_RC(account_unseal(sealed, b2, RECOVERY_BYTES, out),
+	    KITH_EBADPASS);
+}
+
+int
+main(void)
+{
+
+	if (sodium_init() < 0) {
+		fprintf(stderr, "test_keys: sodium_init failed\n");
+		return (1);
+	}
+	if (mkdtemp(dir) == NULL) {
+		fprintf(stderr, "test_keys: mkdtemp: %s\n", strerror(errno));
+		return (1);
+	}
+	snprintf(keypath, sizeof(keypath), "%s/device.key", dir);
+
+	test_devkey();
+	test_seal();
+	test_absurd_costs();
+	test_recovery();
+
+	unlink(keypath);
+	if (rmdir(dir) != 0) {
+		fprintf(stderr, "test_keys: rmdir %s: %s\n", dir,
+		    strerror(errno));
+		nfail++;
+	}
+	printf("keys: %d checks passed, %d failed\n", npass, nfail);
+	return (nfail == 0 ? 0 : 1);
+}
