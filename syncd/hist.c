@@ -13,7 +13,6 @@
 struct hist {
 	store *st;
 	uint8_t self[32];
-	uint64_t next_seq;
 	uint32_t cur;		/* current epoch */
 	size_t nkeys;
 	uint32_t *epochs;	/* parallel to keys */
@@ -107,7 +106,6 @@ hist_open(store *st, const struct devkey *dk, const uint8_t self[static 32],
     hist **out)
 {
 	struct load_arg a;
-	struct store_vv *vv;
 	hist *h;
 	int rc = KITH_ENOMEM;
 
@@ -133,10 +131,6 @@ hist_open(store *st, const struct devkey *dk, const uint8_t self[static 32],
 		rc = KITH_ECORRUPT;
 		goto fail;
 	}
-	if ((rc = store_vv_get(st, &vv)) != 0)
-		goto fail;
-	h->next_seq = store_vv_seq(vv, self) + 1;
-	free(vv);
 	*out = h;
 	return (0);
 
@@ -206,6 +200,46 @@ rid_of(const hist *h, const char *svc, size_t slen, const char *id,
 	crypto_generichash_final(&s, rid, STORE_RIDLEN);
 }
 
+/*
+ * JSON allows numbers of any size; jansson does not.  The record's bytes
+ * are kept as they are, so only the check needs the numbers: check a copy
+ * in which each number outside a string is replaced by 0 (and spaces).
+ */
+static json_t *
+load_wide_numbers(const char *json, size_t len)
+{
+	json_error_t jerr;
+	json_t *o;
+	char *c;
+	size_t i, j;
+	int instr = 0;
+
+	if ((c = malloc(len)) == NULL)
+		return (NULL);
+	memcpy(c, json, len);
+	for (i = 0; i < len; i++) {
+		if (instr) {
+			if (c[i] == '\\')
+				i++;
+			else if (c[i] == '"')
+				instr = 0;
+			continue;
+		}
+		if (c[i] == '"') {
+			instr = 1;
+		} else if (c[i] == '-' || (c[i] >= '0' && c[i] <= '9')) {
+			for (j = i; j < len && strchr("0123456789+-.eE",
+			    c[j]) != NULL && c[j] != '\0'; j++)
+				c[j] = ' ';
+			c[i] = '0';
+			i = j - 1;
+		}
+	}
+	o = json_loadb(c, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	free(c);
+	return (o);
+}
+
 int
 hist_add(hist *h, const char *json, size_t len, int *added)
 {
@@ -219,7 +253,10 @@ hist_add(hist *h, const char *json, size_t len, int *added)
 	if (len > HIST_MAXRECORD)
 		return (KITH_ETOOBIG);
 	if ((o = json_loadb(json, len, JSON_REJECT_DUPLICATES |
-	    JSON_ALLOW_NUL, &jerr)) == NULL)
+	    JSON_ALLOW_NUL, &jerr)) == NULL &&
+	    json_error_code(&jerr) == json_error_numeric_overflow)
+		o = load_wide_numbers(json, len);
+	if (o == NULL)
 		return (KITH_EFORMAT);
 	svc = json_object_get(o, "service");
 	id = json_object_get(o, "id");
@@ -249,7 +286,12 @@ hist_add(hist *h, const char *json, size_t len, int *added)
 		}
 	}
 	rec.epoch = h->cur;
-	rec.seq = h->next_seq;
+	/*
+	 * The store says what comes next: another process may have added
+	 * records since this handle was opened, and we hold its write lock.
+	 */
+	if ((rc = store_next_seq(h->st, h->self, &rec.seq)) != 0)
+		return (rc);
 	key = epoch_key(h, rec.epoch);
 	rec_ad(ad, rec.epoch, rec.rid);
 	randombytes_buf(h->buf, 24);
@@ -257,11 +299,7 @@ hist_add(hist *h, const char *json, size_t len, int *added)
 	    (const uint8_t *)json, len, ad, sizeof(ad), NULL, h->buf, key);
 	rec.box = h->buf;
 	rec.boxlen = len + HIST_BOXOVER;
-	if ((rc = store_rec_put(h->st, &rec, added)) != 0)
-		return (rc);
-	if (*added)
-		h->next_seq++;
-	return (0);
+	return (store_rec_put(h->st, &rec, added));
 }
 
 int

@@ -78,6 +78,8 @@ devkey_load(const char *dir, int create, struct devkey **out)
 		}
 		close(fd);
 	} else if (rc != 0) {
+		if (rc == KITH_ETOOBIG)
+			rc = KITH_ECORRUPT;
 		goto fail;
 	} else {
 		if (len != DEVKEY_FILELEN || memcmp(buf, DEVKEY_MAGIC, 8)) {
@@ -157,7 +159,7 @@ account_unseal(const uint8_t sealed[static ACCOUNT_SEALED_LEN],
 	ops = kith_be64dec(sealed + 16);
 	mem = kith_be64dec(sealed + 24);
 	/* Refuse costs that would hang or exhaust the machine. */
-	if (ops < 1 || ops > 64 || mem < 8192 || mem > (1ull << 32))
+	if (ops < 1 || ops > 16 || mem < 8192 || mem > (256ull << 20))
 		return (KITH_EFORMAT);
 	if ((key = sodium_malloc(32)) == NULL)
 		return (KITH_ENOMEM);

@@ -77,11 +77,13 @@ store_open(const char *path, store **out)
 		goto fail;
 	sqlite3_busy_timeout(st->db, 10000);
 	if (sqlite3_exec(st->db,
+	    "PRAGMA page_size=16384;"
 	    "PRAGMA journal_mode=WAL;"
 	    "PRAGMA synchronous=NORMAL;"
 	    "PRAGMA foreign_keys=OFF;"
 	    "PRAGMA cache_size=-32768;"
-	    "PRAGMA secure_delete=ON;", NULL, NULL, NULL) != SQLITE_OK) {
+	    "PRAGMA secure_delete=ON;"
+	    "PRAGMA wal_autocheckpoint=4096;", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = KITH_ECORRUPT;
 		goto fail;
 	}
@@ -359,6 +361,32 @@ store_rec_put(store *st, const struct store_rec *rec, int *added)
 	st->pend_idx = idx;
 	if (rec->seq > st->pend_seq)
 		st->pend_seq = rec->seq;
+	/* Outside a transaction there is no commit to do it later. */
+	if (sqlite3_get_autocommit(st->db))
+		return (vv_flush(st));
+	return (0);
+}
+
+int
+store_next_seq(store *st, const uint8_t origin[static 32], uint64_t *seq)
+{
+	sqlite3_stmt *s;
+	int64_t idx;
+	int rc;
+
+	if ((rc = origin_idx(st, origin, &idx)) != 0)
+		return (rc);
+	if (sqlite3_prepare_v2(st->db, "SELECT max(k) FROM rec WHERE"
+	    " k > (?1 << 40) AND k < (?1 + 1) << 40", -1, &s,
+	    NULL) != SQLITE_OK)
+		return (KITH_EDB);
+	sqlite3_bind_int64(s, 1, idx);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return (KITH_EDB);
+	}
+	*seq = ((uint64_t)sqlite3_column_int64(s, 0) & SEQMAX) + 1;
+	sqlite3_finalize(s);
 	return (0);
 }
 

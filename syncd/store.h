@@ -86,10 +86,17 @@ int store_epoch_each(store *st,
  * store_rec_put(st, rec, added): store ${rec} unless a record with the same
  * (origin, seq) or the same rid is held; *${added} says which.  Also
  * raises the origin's version vector entry to rec->seq, at the end of a
- * run of one origin or at store_commit: call between store_begin and
- * store_commit.
+ * run of one origin or at store_commit (at once outside a transaction).
  */
 int store_rec_put(store *st, const struct store_rec *rec, int *added);
+
+/**
+ * store_next_seq(st, origin, seq): one more than the highest sequence
+ * number held from ${origin} (1 when none).  Read it inside the
+ * transaction that will use it.
+ */
+int store_next_seq(store *st, const uint8_t origin[static 32],
+    uint64_t *seq);
 
 /**
  * store_rid_exists(st, rid): 1 if a record with ${rid} is held, 0 if not,

@@ -226,7 +226,7 @@ test_devkey(void)
 	expect_corrupt(bad, n, __LINE__);
 	/*
 	 * BUG: a device.key of more than 4096 bytes comes back as
-	 * KITH_ETOOBIG (from kith_file_read, syncd/keys.c:57), which
+	 * KITH_ETOOBIG (from kith_file_read, syncd/keys.c:52), which
 	 * keys.h does not list; it is as corrupt as any other length.
 	 */
 	memcpy(bad, file, n);

@@ -574,7 +574,7 @@ test_png_roundtrip(const char *pairing)
 		free(g.p);
 	}
 	CHECK(stat(in_tmp("pair.png"), &st) == 0 &&
-	    (st.st_mode & 0777) == 0644);
+	    (st.st_mode & 0777) == 0600);
 
 	/* A small scale, a long text. */
 	if ((big = malloc(1001)) != NULL) {

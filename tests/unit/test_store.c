@@ -25,7 +25,11 @@
  * 10. kill safety: a child that adds records inside a transaction and
  *     _exit()s without commit leaves the store as it was, and unlocked;
  * 11. two handles on one home (two processes, e.g. `kith history add` run
- *     twice at once) must not lose a record (BUG, see below).
+ *     twice at once) must not lose a record (a regression test);
+ * 12. store_rec_put outside a transaction raises the version vector, as
+ *     store.h says (a regression test).
+ *
+ * Checks marked regression guard bugs this file found; each says which.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -463,7 +467,7 @@ test_add(struct home *hm)
 
 	/*
 	 * BUG: hist.h says a record is any JSON object with string service
-	 * and id, kept byte for byte, but hist_add (syncd/hist.c:226) parses
+	 * and id, kept byte for byte, but hist_add (syncd/hist.c:221) parses
 	 * it with jansson, which refuses numbers it cannot hold in a double
 	 * or an int64 ("real number overflow", "too big integer"): valid
 	 * JSON such as 1e400 is KITH_EFORMAT.
@@ -471,7 +475,7 @@ test_add(struct home *hm)
 	for (i = 0; i < sizeof(bignum) / sizeof(bignum[0]); i++) {
 		a = -1;
 		rc = add(hm, bignum[i], &a);
-		check_rc(rc, 0, bignum[i], __LINE__);	/* BUG */
+		check_rc(rc, 0, bignum[i], __LINE__);	/* regression */
 		if (rc == 0)
 			check(a == 1, bignum[i], __LINE__);
 	}
@@ -888,8 +892,8 @@ test_reopen(struct home **hmp)
 }
 
 /*
- * BUG: hist keeps the next sequence number in memory from hist_open()
- * (syncd/hist.c:135 and :261), so a second handle on the same home (a
+ * Regression (found by this test, since fixed): hist keeps the next sequence number in memory from hist_open()
+ * (syncd/hist.c:138, used at :252), so a second handle on the same home (a
  * second `kith history add` running at the same time, or kithd and the
  * command line) numbers its next record like the first one did.
  * store_rec_put's INSERT OR IGNORE then drops it on (origin, seq), and
@@ -908,19 +912,20 @@ test_two_handles(struct home *hm)
 	CHECK(a == 1);
 	a = -1;
 	CHECK_RC(add(hm2, "{\"service\":\"two\",\"id\":\"second\"}", &a), 0);
-	CHECK(a == 1);					/* BUG */
+	CHECK(a == 1);					/* regression */
 	home_close(hm2);
 	CHECK(export_has(hm, "{\"service\":\"two\",\"id\":\"first\"}"));
 	CHECK(export_has(hm,
-	    "{\"service\":\"two\",\"id\":\"second\"}"));	/* BUG */
+	    "{\"service\":\"two\",\"id\":\"second\"}"));	/* regression */
 	export_matches(hm, __LINE__);
 }
 
 /*
- * BUG: store.h says store_rec_put "also raises the origin's version vector
+ * Regression (found by this test, since fixed): store.h says store_rec_put "also raises the origin's version vector
  * entry to rec->seq. Call inside a transaction for speed", but since the
- * raise is deferred to the end of a run (syncd/store.c, store_rec_put and
- * vv_flush), a record put outside a transaction is stored while the
+ * raise is deferred to the end of a run (syncd/store.c:333-362,
+ * store_rec_put, and :316 vv_flush, called only from store_commit or the
+ * next origin), a record put outside a transaction is stored while the
  * vector is not raised until some later store_commit.
  */
 static void
@@ -947,7 +952,7 @@ test_rec_put_autocommit(struct home *hm)
 	CHECK_RC(store_count(hm->st, NULL, &n1, NULL), 0);
 	CHECK(n1 == n0 + 1);
 	if (CHECK_RC(store_vv_get(hm->st, &vv), 0)) {
-		CHECK(store_vv_seq(vv, rec.origin) == 7);	/* BUG */
+		CHECK(store_vv_seq(vv, rec.origin) == 7);	/* regression */
 		free(vv);
 	}
 }
