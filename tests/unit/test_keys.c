@@ -225,7 +225,7 @@ test_devkey(void)
 	bad[7] ^= 0x01;
 	expect_corrupt(bad, n, __LINE__);
 	/*
-	 * BUG: a device.key of more than 4096 bytes comes back as
+	 * Regression (found by this test, since fixed): a device.key of more than 4096 bytes comes back as
 	 * KITH_ETOOBIG (from kith_file_read, syncd/keys.c:52), which
 	 * keys.h does not list; it is as corrupt as any other length.
 	 */

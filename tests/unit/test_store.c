@@ -466,7 +466,7 @@ test_add(struct home *hm)
 	CHECK(n == nrecs);
 
 	/*
-	 * BUG: hist.h says a record is any JSON object with string service
+	 * Regression (found by this test, since fixed): hist.h says a record is any JSON object with string service
 	 * and id, kept byte for byte, but hist_add (syncd/hist.c:221) parses
 	 * it with jansson, which refuses numbers it cannot hold in a double
 	 * or an int64 ("real number overflow", "too big integer"): valid
