@@ -81,7 +81,7 @@ store_open(const char *path, store **out)
 	    "PRAGMA journal_mode=WAL;"
 	    "PRAGMA synchronous=NORMAL;"
 	    "PRAGMA foreign_keys=OFF;"
-	    "PRAGMA cache_size=-32768;"
+	    "PRAGMA cache_size=-16384;"
 	    "PRAGMA secure_delete=ON;"
 	    "PRAGMA wal_autocheckpoint=4096;", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = KITH_ECORRUPT;
