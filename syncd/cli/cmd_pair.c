@@ -685,6 +685,14 @@ cmd_join(int argc, char **argv)
 		rc = cli_fail(KITH_ENOMEM, "out of memory");
 		goto done;
 	}
+	if (!cli.json) {
+		char fp[15];
+
+		/* What the other device will show when it asks to confirm. */
+		pair_fingerprint(hm->dk->sign_pk, fp);
+		fprintf(stderr, "This device: '%s', fingerprint %s.\n", name,
+		    fp);
+	}
 	if (peer != NULL) {
 		if (add_peer(f, peer) != 0) {
 			rc = cli_fail(KITH_EINVAL, "join: --peer takes"

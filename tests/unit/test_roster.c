@@ -29,39 +29,7 @@
 #include "kith_err.h"
 #include "roster.h"
 
-static int npass, nfail;
-
-#define CHECK(c)	check((c), #c, __LINE__)
-#define CHECK_RC(e, want)	check_rc((e), (want), #e, __LINE__)
-
-static int
-check(int ok, const char *what, int line)
-{
-
-	if (ok)
-		npass++;
-	else {
-		nfail++;
-		fprintf(stderr, "test_roster.c:%d: check failed: %s\n", line,
-		    what);
-	}
-	return (ok);
-}
-
-static int
-check_rc(int got, int want, const char *what, int line)
-{
-
-	if (got == want)
-		npass++;
-	else {
-		nfail++;
-		fprintf(stderr, "test_roster.c:%d: %s: got %d (%s), want %d"
-		    " (%s)\n", line, what, got, kith_strerror(got), want,
-		    kith_strerror(want));
-	}
-	return (got == want);
-}
+#include "check.h"
 
 struct acct {
 	uint8_t pk[32];

@@ -37,39 +37,7 @@
 #include "qr.h"
 #include "ticket.h"
 
-static int npass, nfail;
-
-#define CHECK(c)	check((c), #c, __LINE__)
-#define CHECK_RC(e, want)	check_rc((e), (want), #e, __LINE__)
-
-static int
-check(int ok, const char *what, int line)
-{
-
-	if (ok)
-		npass++;
-	else {
-		nfail++;
-		fprintf(stderr, "test_ticket.c:%d: check failed: %s\n", line,
-		    what);
-	}
-	return (ok);
-}
-
-static int
-check_rc(int got, int want, const char *what, int line)
-{
-
-	if (got == want)
-		npass++;
-	else {
-		nfail++;
-		fprintf(stderr, "test_ticket.c:%d: %s: got %d (%s), want %d"
-		    " (%s)\n", line, what, got, kith_strerror(got), want,
-		    kith_strerror(want));
-	}
-	return (got == want);
-}
+#include "check.h"
 
 /* RFC 4648 base32, upper case, no padding: the test's own encoder. */
 static void
