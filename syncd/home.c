@@ -229,8 +229,7 @@ home_account_sk(struct home *hm, const uint8_t *pass, size_t plen,
 	if (rc != 0)
 		goto fail;
 	crypto_sign_seed_keypair(pk, seed + 32, seed);
-	/* not secret: public keys */
-	if (memcmp(pk, hm->account_pk, 32) != 0) {
+	if (memcmp(pk, hm->account_pk, 32) != 0) {	/* not secret: public */
 		rc = KITH_ECORRUPT;
 		goto fail;
 	}

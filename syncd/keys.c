@@ -82,7 +82,8 @@ devkey_load(const char *dir, int create, struct devkey **out)
 			rc = KITH_ECORRUPT;
 		goto fail;
 	} else {
-		if (len != DEVKEY_FILELEN || memcmp(buf, DEVKEY_MAGIC, 8)) {
+		if (len != DEVKEY_FILELEN ||
+		    memcmp(buf, DEVKEY_MAGIC, 8)) {	/* not secret: magic */
 			rc = KITH_ECORRUPT;
 			goto fail;
 		}

@@ -532,7 +532,7 @@ parse_name(const char *name, const struct pattern **pat, unsigned int *psks)
 	*pat = NULL;
 	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
 		if (strlen(patterns[i].name) == n &&
-		    memcmp(patterns[i].name, p, n) == 0)
+		    memcmp(patterns[i].name, p, n) == 0)	/* not secret */
 			*pat = &patterns[i];
 	}
 	if (*pat == NULL)

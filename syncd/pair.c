@@ -55,11 +55,11 @@ proof_msg(uint8_t m[sizeof(proof_ctx) - 1 + NOISE_HASHLEN],
 	memcpy(m + sizeof(proof_ctx) - 1, h, NOISE_HASHLEN);
 }
 
+/* The error a REFUSE reason stands for, on either side. */
 static int
-refuse(chan *c, uint8_t why)
+refuse_err(uint8_t why)
 {
 
-	(void)chan_send(c, MSG_REFUSE, &why, 1);
 	switch (why) {
 	case PAIR_REFUSE_DECLINED:
 		return (KITH_EDECLINED);
@@ -72,6 +72,14 @@ refuse(chan *c, uint8_t why)
 	default:
 		return (KITH_EREFUSED);
 	}
+}
+
+static int
+refuse(chan *c, uint8_t why)
+{
+
+	(void)chan_send(c, MSG_REFUSE, &why, 1);
+	return (refuse_err(why));
 }
 
 static void
@@ -352,25 +360,13 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 		break;
 	}
 	chan_set_timeout(c, IO_TIMEOUT_MS);
-	if (type == MSG_REFUSE && len >= 1) {
-		switch (buf[0]) {
-		case PAIR_REFUSE_DECLINED:
-			return (KITH_EDECLINED);
-		case PAIR_REFUSE_USED:
-			return (KITH_EUSED);
-		case PAIR_REFUSE_REVOKED:
-			return (KITH_EREVOKED);
-		case PAIR_REFUSE_BADPASS:
-			return (KITH_EBADPASS);
-		default:
-			return (KITH_EREFUSED);
-		}
-	}
+	if (type == MSG_REFUSE && len >= 1)
+		return (refuse_err(buf[0]));
 	if (type != MSG_ACCOUNT || len != sizeof(acct))
 		return (KITH_EPROTO);
 	memcpy(acct, buf, sizeof(acct));
-	/* not secret: public keys */
-	if (hm->has_account && memcmp(hm->account_pk, acct, 32) != 0)
+	if (hm->has_account &&
+	    memcmp(hm->account_pk, acct, 32) != 0)	/* not secret: public */
 		return (KITH_EHAVEACCOUNT);
 
 	if ((rc = chan_recv(c, &type, buf, &len)) != 0)

@@ -78,7 +78,7 @@ cmd_devices(int argc, char **argv)
 
 			pair_fingerprint(d->sign_pk, fp);
 			printf("  %c %-20s %s  %-7s added %s%s%s\n",
-			    memcmp(d->sign_pk, hm->dk->sign_pk, 32) ? ' ' :
+			    memcmp(d->sign_pk, hm->dk->sign_pk, 32) /* not secret */ ? ' ' :
 			    '*', d->name, fp, d->status == ROSTER_ACTIVE ?
 			    "active" : "revoked", when(d->added),
 			    d->status == ROSTER_REVOKED ? ", revoked " : "",
