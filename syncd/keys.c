@@ -15,12 +15,12 @@
 #define DEVKEY_FILELEN (8 + 64 + 32)
 
 /*
- * Argon2id cost of the account key seals: 32 MiB and 4 passes, about half
- * a second here.  Stored in every seal, so it can grow without a format
+ * Argon2id cost of the account key seals: 32 MiB and 16 passes, about a
+ * quarter of a second here.  Stored in every seal, so it can grow without a format
  * change.  Kept below 64 MiB so that `kith pair` stays in its memory
  * budget while it signs.
  */
-#define SEAL_OPSLIMIT 4
+#define SEAL_OPSLIMIT 16
 #define SEAL_MEMLIMIT (32u << 20)
 
 static void
@@ -160,7 +160,7 @@ account_unseal(const uint8_t sealed[static ACCOUNT_SEALED_LEN],
 	ops = kith_be64dec(sealed + 16);
 	mem = kith_be64dec(sealed + 24);
 	/* Refuse costs that would hang or exhaust the machine. */
-	if (ops < 1 || ops > 16 || mem < 8192 || mem > (256ull << 20))
+	if (ops < 1 || ops > 64 || mem < 8192 || mem > (256ull << 20))
 		return (KITH_EFORMAT);
 	if ((key = sodium_malloc(32)) == NULL)
 		return (KITH_ENOMEM);
