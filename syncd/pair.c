@@ -400,7 +400,9 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 	}
 	if (len > 0) {
 		if (cert_verify(buf, len, acct, &cd) != 0 ||
-		    sodium_memcmp(cd.sign_pk, hm->dk->sign_pk, 32) != 0) {
+		    sodium_memcmp(cd.sign_pk, hm->dk->sign_pk, 32) != 0 ||
+		    sodium_memcmp(cd.kx_pk, hm->dk->kx_pk, 32) != 0 ||
+		    strcmp(cd.name, d->name) != 0) {
 			rc = KITH_EPROTO;
 			goto fail;
 		}

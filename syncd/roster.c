@@ -252,6 +252,18 @@ roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
 	}
 	if (p != end)
 		goto fail;
+	/* Version 1 starts the chain; no key may be listed twice. */
+	for (i = 0; i < 32 && r->version == 1; i++)
+		if (r->prev[i] != 0)
+			goto fail;
+	for (i = 0; i < r->ndev; i++) {
+		size_t j;
+
+		for (j = i + 1; j < r->ndev; j++)
+			if (!memcmp(r->dev[i].sign_pk, r->dev[j].sign_pk, 32) ||
+			    !memcmp(r->dev[i].kx_pk, r->dev[j].kx_pk, 32))
+				goto fail;	/* not secret: public keys */
+	}
 	if (verify_ctx(end, roster_ctx, sizeof(roster_ctx) - 1, blob,
 	    len - 64, account_pk ? account_pk : r->account_pk)) {
 		rc = KITH_ECRYPTO;

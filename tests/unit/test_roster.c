@@ -402,6 +402,27 @@ test_signed_malformed(void)
 	b = resign(body, len, a.sk);
 	CHECK_RC(decode_exact(b, len + 64, a.pk, &d), KITH_EFORMAT);
 	free(b);
+
+	/* Version 1 starts the chain: its prev is zero. */
+	CHECK(r->version == 1);
+	memcpy(body, r->blob, len);
+	body[13] ^= 1;
+	b = resign(body, len, a.sk);
+	CHECK_RC(decode_exact(b, len + 64, a.pk, &d), KITH_EFORMAT);
+	free(b);
+
+	/* No key listed twice, even under a valid signature. */
+	if (CHECK(r->ndev >= 2)) {
+		memcpy(r->dev[1].kx_pk, r->dev[0].kx_pk, 32);
+		CHECK_RC(roster_sign(r, a.sk), 0);
+		CHECK_RC(decode_exact(r->blob, r->bloblen, a.pk, &d),
+		    KITH_EFORMAT);
+		memcpy(r->dev[1].kx_pk, r->dev[1].sign_pk, 32);
+		memcpy(r->dev[1].sign_pk, r->dev[0].sign_pk, 32);
+		CHECK_RC(roster_sign(r, a.sk), 0);
+		CHECK_RC(decode_exact(r->blob, r->bloblen, a.pk, &d),
+		    KITH_EFORMAT);
+	}
 done:
 	free(body);
 	roster_free(r);
