@@ -743,10 +743,10 @@ qr_scan_file(const char *path, char **out, size_t *len)
 		rc = KITH_EIMAGE;
 		goto fail1;
 	}
-	if (n >= sizeof(sig_png) && !memcmp(head, sig_png, sizeof(sig_png)))
+	if (n >= sizeof(sig_png) && !memcmp(head, sig_png, sizeof(sig_png)))	/* not secret */
 		rc = load_png(f, &pix, &w, &h);
 	else if (n >= sizeof(sig_jpeg) &&
-	    !memcmp(head, sig_jpeg, sizeof(sig_jpeg)))
+	    !memcmp(head, sig_jpeg, sizeof(sig_jpeg)))	/* not secret */
 		rc = load_jpeg(f, &pix, &w, &h);
 	else
 		rc = KITH_EIMAGE;

@@ -204,7 +204,7 @@ roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
 	size_t i, nl;
 	int rc = KITH_EFORMAT;
 
-	if (len < ROSTER_HDRLEN + 64 || memcmp(p, ROSTER_MAGIC, 4))
+	if (len < ROSTER_HDRLEN + 64 || memcmp(p, ROSTER_MAGIC, 4))	/* not secret */
 		return (KITH_EFORMAT);
 	if (p[4] != FORMAT_V1)
 		return (KITH_EVERSION);
@@ -260,9 +260,9 @@ roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
 		size_t j;
 
 		for (j = i + 1; j < r->ndev; j++)
-			if (!memcmp(r->dev[i].sign_pk, r->dev[j].sign_pk, 32) ||
-			    !memcmp(r->dev[i].kx_pk, r->dev[j].kx_pk, 32))
-				goto fail;	/* not secret: public keys */
+			if (!memcmp(r->dev[i].sign_pk, r->dev[j].sign_pk, 32) ||	/* not secret */
+			    !memcmp(r->dev[i].kx_pk, r->dev[j].kx_pk, 32))	/* not secret */
+				goto fail;
 	}
 	if (verify_ctx(end, roster_ctx, sizeof(roster_ctx) - 1, blob,
 	    len - 64, account_pk ? account_pk : r->account_pk)) {
@@ -270,7 +270,7 @@ roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
 		goto fail;
 	}
 	/* not secret: both are public keys */
-	if (account_pk != NULL && memcmp(account_pk, r->account_pk, 32)) {
+	if (account_pk != NULL && memcmp(account_pk, r->account_pk, 32)) {	/* not secret */
 		rc = KITH_ECRYPTO;
 		goto fail;
 	}
@@ -294,7 +294,7 @@ roster_supersedes(const struct roster *held, const struct roster *cand)
 {
 
 	/* not secret: public keys and hashes of public data */
-	if (memcmp(held->account_pk, cand->account_pk, 32))
+	if (memcmp(held->account_pk, cand->account_pk, 32))	/* not secret */
 		return (KITH_ECRYPTO);
 	if (cand->version <= held->version)
 		return (KITH_ESTALE);
@@ -371,7 +371,7 @@ cert_verify(const uint8_t *blob, size_t len,
 	const uint8_t *p = blob;
 	size_t nl;
 
-	if (len < 4 + 1 + 96 + 8 + 1 + 64 || memcmp(p, CERT_MAGIC, 4))
+	if (len < 4 + 1 + 96 + 8 + 1 + 64 || memcmp(p, CERT_MAGIC, 4))	/* not secret */
 		return (KITH_EFORMAT);
 	if (p[4] != FORMAT_V1)
 		return (KITH_EVERSION);

@@ -285,7 +285,7 @@ origin_idx(store *st, const uint8_t dev[32], int64_t *idx)
 	int r;
 
 	/* not secret: a public key */
-	if (st->last_idx >= 0 && memcmp(st->last_origin, dev, 32) == 0) {
+	if (st->last_idx >= 0 && memcmp(st->last_origin, dev, 32) == 0) {	/* not secret */
 		*idx = st->last_idx;
 		return (0);
 	}
