@@ -196,7 +196,7 @@ chan_send(chan *c, uint8_t type, const uint8_t *body, size_t len)
 	if (c->tx == NULL || len > CHAN_MAXBODY)
 		return (KITH_EINVAL);
 	c->frame[2] = type;
-	if (len > 0)
+	if (len > 0 && body != c->frame + 3)
 		memcpy(c->frame + 3, body, len);
 	if (noise_cs_encrypt(c->tx, NULL, 0, c->frame + 2, len + 1,
 	    c->frame + 2) != 0)
@@ -205,8 +205,27 @@ chan_send(chan *c, uint8_t type, const uint8_t *body, size_t len)
 	return (put_all(c, c->frame, len + 3 + NOISE_TAGLEN));
 }
 
+uint8_t *
+chan_sendbuf(chan *c)
+{
+
+	return (c->frame + 3);
+}
+
 int
 chan_recv(chan *c, uint8_t *type, uint8_t *body, size_t *len)
+{
+	const uint8_t *p;
+	int rc;
+
+	if ((rc = chan_recv_ref(c, type, &p, len)) != 0)
+		return (rc);
+	memcpy(body, p, *len);
+	return (0);
+}
+
+int
+chan_recv_ref(chan *c, uint8_t *type, const uint8_t **body, size_t *len)
 {
 	size_t n;
 	int rc;
@@ -221,7 +240,7 @@ chan_recv(chan *c, uint8_t *type, uint8_t *body, size_t *len)
 		return (KITH_ECRYPTO);
 	*type = c->frame[2];
 	*len = n - 1 - NOISE_TAGLEN;
-	memcpy(body, c->frame + 3, *len);
+	*body = c->frame + 3;
 	return (0);
 }
 

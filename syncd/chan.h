@@ -53,8 +53,16 @@ int chan_hs_recv(chan *c, noise_hs *hs, uint8_t *buf, size_t cap,
 /**
  * chan_send(c, type, body, len): one transport message (len <=
  * CHAN_MAXBODY).  Returns 0, KITH_EIO, KITH_ETIMEOUT or KITH_ECLOSED.
+ * A ${body} built in place at chan_sendbuf(c) is not copied.
  */
 int chan_send(chan *c, uint8_t type, const uint8_t *body, size_t len);
+
+/**
+ * chan_sendbuf(c): where the body of the next message may be built in
+ * place (CHAN_MAXBODY bytes), to spare a copy on bulk transfers.  Any
+ * chan_send or chan_recv overwrites it.
+ */
+uint8_t *chan_sendbuf(chan *c);
 
 /**
  * chan_recv(c, type, body, len): the next transport message; ${body} must
@@ -63,6 +71,13 @@ int chan_send(chan *c, uint8_t type, const uint8_t *body, size_t len);
  * fails to authenticate: tampering), KITH_ETIMEOUT or KITH_EIO.
  */
 int chan_recv(chan *c, uint8_t *type, uint8_t *body, size_t *len);
+
+/**
+ * chan_recv_ref(c, type, body, len): as chan_recv, but *${body} points
+ * into the channel's own buffer, valid until its next send or receive.
+ */
+int chan_recv_ref(chan *c, uint8_t *type, const uint8_t **body,
+    size_t *len);
 
 /**
  * chan_free(c): close and wipe; NULL does nothing.

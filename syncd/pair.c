@@ -347,7 +347,7 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 	struct roster_dev cd;
 	uint8_t acct[32 + 2 * ACCOUNT_SEALED_LEN], type;
 	size_t len;
-	int rc, fresh = 0;
+	int rc;
 
 	/* ACCOUNT, or REFUSE / WAIT before it. */
 	for (;;) {
@@ -422,7 +422,6 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 		rc = rc == KITH_EFORMAT ? KITH_EPROTO : rc;
 		goto rollback;
 	}
-	fresh = !hm->has_account;
 	if ((rc = home_adopt_account(hm, acct, acct + 32,
 	    acct + 32 + ACCOUNT_SEALED_LEN)) != 0 ||
 	    (rc = store_meta_put(hm->st, "name", name, strlen(name))) != 0)
@@ -437,7 +436,6 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 	if ((rc = store_commit(hm->st)) != 0)
 		goto fail;
 	snprintf(hm->name, sizeof(hm->name), "%s", name);
-	(void)fresh;
 	return (home_load_hist(hm));
 
 rollback:

@@ -18,6 +18,7 @@ struct store {
 	sqlite3_stmt *origin_ins;
 	sqlite3_stmt *vv_bump;
 	sqlite3_stmt *rid_get;
+	sqlite3_stmt *seq_max;
 	/* Last origin looked up: a transfer sends long runs of one origin. */
 	uint8_t last_origin[32];
 	int64_t last_idx;
@@ -113,7 +114,9 @@ store_open(const char *path, store **out)
 	    prep(st, "INSERT INTO origins(dev) VALUES(?)", &st->origin_ins) ||
 	    prep(st, "INSERT INTO vv(idx, seq) VALUES(?1, ?2) ON CONFLICT(idx)"
 	    " DO UPDATE SET seq = max(seq, ?2)", &st->vv_bump) ||
-	    prep(st, "SELECT 1 FROM rec WHERE rid = ?", &st->rid_get))
+	    prep(st, "SELECT 1 FROM rec WHERE rid = ?", &st->rid_get) ||
+	    prep(st, "SELECT max(k) FROM rec WHERE k > (?1 << 40) AND"
+	    " k < (?1 + 1) << 40", &st->seq_max))
 		goto fail;
 	*out = st;
 	return (0);
@@ -134,6 +137,7 @@ store_close(store *st)
 	sqlite3_finalize(st->origin_ins);
 	sqlite3_finalize(st->vv_bump);
 	sqlite3_finalize(st->rid_get);
+	sqlite3_finalize(st->seq_max);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -370,23 +374,19 @@ store_rec_put(store *st, const struct store_rec *rec, int *added)
 int
 store_next_seq(store *st, const uint8_t origin[static 32], uint64_t *seq)
 {
-	sqlite3_stmt *s;
 	int64_t idx;
 	int rc;
 
 	if ((rc = origin_idx(st, origin, &idx)) != 0)
 		return (rc);
-	if (sqlite3_prepare_v2(st->db, "SELECT max(k) FROM rec WHERE"
-	    " k > (?1 << 40) AND k < (?1 + 1) << 40", -1, &s,
-	    NULL) != SQLITE_OK)
-		return (KITH_EDB);
-	sqlite3_bind_int64(s, 1, idx);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_finalize(s);
+	sqlite3_reset(st->seq_max);
+	sqlite3_bind_int64(st->seq_max, 1, idx);
+	if (sqlite3_step(st->seq_max) != SQLITE_ROW) {
+		sqlite3_reset(st->seq_max);
 		return (KITH_EDB);
 	}
-	*seq = ((uint64_t)sqlite3_column_int64(s, 0) & SEQMAX) + 1;
-	sqlite3_finalize(s);
+	*seq = ((uint64_t)sqlite3_column_int64(st->seq_max, 0) & SEQMAX) + 1;
+	sqlite3_reset(st->seq_max);
 	return (0);
 }
 

@@ -62,7 +62,7 @@ xfer_have_recv(chan *c, struct store_vv **vvp)
 
 struct sender {
 	chan *c;
-	uint8_t body[CHAN_MAXBODY];
+	uint8_t *body;		/* chan_sendbuf(c): RECS are built in place */
 	size_t used;
 	uint64_t n, bytes, totn, totbytes;
 	xfer_progress_cb *cb;
@@ -76,14 +76,14 @@ out_bytes(struct sender *s, const uint8_t *p, size_t len)
 	int rc;
 
 	while (len > 0) {
-		k = sizeof(s->body) - s->used;
+		k = CHAN_MAXBODY - s->used;
 		if (k > len)
 			k = len;
 		memcpy(s->body + s->used, p, k);
 		s->used += k;
 		p += k;
 		len -= k;
-		if (s->used == sizeof(s->body)) {
+		if (s->used == CHAN_MAXBODY) {
 			if ((rc = chan_send(s->c, MSG_RECS, s->body,
 			    s->used)) != 0)
 				return (rc);
@@ -120,6 +120,7 @@ xfer_send(chan *c, store *st, const struct store_vv *have,
     xfer_progress_cb *cb, void *arg)
 {
 	struct sender *s;
+	const uint8_t *ack;
 	uint8_t m[16], type;
 	size_t len;
 	int rc;
@@ -127,6 +128,7 @@ xfer_send(chan *c, store *st, const struct store_vv *have,
 	if ((s = malloc(sizeof(*s))) == NULL)
 		return (KITH_ENOMEM);
 	s->c = c;
+	s->body = chan_sendbuf(c);
 	s->used = 0;
 	s->n = s->bytes = 0;
 	s->cb = cb;
@@ -137,6 +139,7 @@ xfer_send(chan *c, store *st, const struct store_vv *have,
 	kith_be64enc(m + 8, s->totbytes);
 	if ((rc = chan_send(c, MSG_BEGIN, m, 16)) != 0)
 		goto done;
+	/* From here until the last RECS, only RECS use the buffer. */
 	if ((rc = store_scan(st, have, send_one, s)) != 0)
 		goto done;
 	if (s->used > 0 &&
@@ -149,7 +152,7 @@ xfer_send(chan *c, store *st, const struct store_vv *have,
 	if (cb != NULL)
 		cb(arg, s->n, s->totn, s->bytes, s->totbytes);
 	/* The receiver commits, then says DONE: only then is it there. */
-	if ((rc = chan_recv(c, &type, s->body, &len)) != 0)
+	if ((rc = chan_recv_ref(c, &type, &ack, &len)) != 0)
 		goto done;
 	if (type != MSG_DONE || len != 8)
 		rc = KITH_EPROTO;
@@ -265,17 +268,16 @@ xfer_recv(chan *c, store *st, xfer_progress_cb *cb, void *arg,
     uint64_t *stored)
 {
 	struct receiver r;
-	uint8_t *body, type, m[8];
+	const uint8_t *body;
+	uint8_t type, m[8];
 	uint64_t totn = 0, totbytes = 0, lastcb = 0;
 	size_t len;
 	int rc, began = 0, frc;
 
 	memset(&r, 0, sizeof(r));
 	r.st = st;
-	if ((body = malloc(CHAN_MAXBODY)) == NULL)
-		return (KITH_ENOMEM);
 	for (;;) {
-		if ((rc = chan_recv(c, &type, body, &len)) != 0) {
+		if ((rc = chan_recv_ref(c, &type, &body, &len)) != 0) {
 			if (rc == KITH_ECLOSED)
 				rc = KITH_ETRUNC;
 			break;
@@ -319,6 +321,5 @@ xfer_recv(chan *c, store *st, xfer_progress_cb *cb, void *arg,
 		rc = frc;
 	*stored = r.stored;
 	free(r.box);
-	free(body);
 	return (rc);
 }

@@ -127,9 +127,8 @@ on_conn(uv_poll_t *p, int status, int events)
 	case KITH_EUSED:
 		break;
 	case KITH_EDECLINED:
-		show_stop(s, rc);
-		break;
 	case KITH_EBADPASS:
+		/* The person at this device said no: stop here. */
 		show_stop(s, rc);
 		break;
 	default:
@@ -598,7 +597,7 @@ cmd_join(int argc, char **argv)
 	uint8_t *pend = NULL;
 	size_t plen;
 	uint64_t stored = 0, n = 0;
-	int i, camera = 0, rc, fd, r;
+	int i, camera = 0, rc, fd;
 
 	memset(&t, 0, sizeof(t));
 	for (i = 1; i < argc; i++) {
@@ -747,8 +746,8 @@ cmd_join(int argc, char **argv)
 		goto done;
 	}
 	(void)store_meta_del(hm->st, "pending_ticket");
-	r = store_count(hm->st, NULL, &n, NULL);
-	(void)r;
+	if (store_count(hm->st, NULL, &n, NULL) != 0)
+		n = stored;
 	if (cli.json)
 		cli_json_out(json_pack("{s:b, s:s, s:I, s:I}", "ok", 1,
 		    "device", name, "received", (json_int_t)stored,

@@ -50,6 +50,7 @@
 #include "store.h"
 
 #include "check.h"
+#include "testlib.h"
 
 #define PASS "correct horse"
 #define DEVNAME "laptop-kith-test"
@@ -219,30 +220,6 @@ export_has(struct home *hm, const char *json)
 	return (found);
 }
 
-static uint8_t *
-slurp(const char *path, size_t *n)
-{
-	FILE *f;
-	uint8_t *b;
-	long sz;
-
-	*n = 0;
-	if ((f = fopen(path, "rb")) == NULL)
-		return (NULL);
-	fseek(f, 0, SEEK_END);
-	sz = ftell(f);
-	rewind(f);
-	if ((b = malloc((size_t)sz + 1)) == NULL ||
-	    fread(b, 1, (size_t)sz, f) != (size_t)sz) {
-		free(b);
-		fclose(f);
-		return (NULL);
-	}
-	fclose(f);
-	*n = (size_t)sz;
-	return (b);
-}
-
 static int
 contains(const uint8_t *b, size_t n, const char *s)
 {
@@ -266,7 +243,7 @@ files_with(const char *s)
 
 	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
 		snprintf(p, sizeof(p), "%s%s", dbpath, sfx[i]);
-		if ((b = slurp(p, &n)) == NULL)
+		if ((b = read_file(p, &n)) == NULL)
 			continue;
 		if (contains(b, n, s))
 			hits++;

@@ -38,29 +38,7 @@
 #include "ticket.h"
 
 #include "check.h"
-
-/* RFC 4648 base32, upper case, no padding: the test's own encoder. */
-static void
-b32(const uint8_t *in, size_t len, char *out)
-{
-	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-	size_t bit, nbits = len * 8, o = 0;
-	unsigned v;
-	int k;
-
-	for (bit = 0; bit < nbits; bit += 5) {
-		v = 0;
-		for (k = 0; k < 5; k++) {
-			v <<= 1;
-			if (bit + (size_t)k < nbits &&
-			    (in[(bit + (size_t)k) / 8] >>
-			    (7 - (bit + (size_t)k) % 8)) & 1)
-				v |= 1;
-		}
-		out[o++] = al[v];
-	}
-	out[o] = '\0';
-}
+#include "testlib.h"
 
 /* The binary form of ${t}, by the layout above; returns its length. */
 static size_t
