@@ -171,7 +171,8 @@ home_init_account(struct home *hm, const char *name, const uint8_t *pass,
 	    (rc = account_seal(seed, rbytes, sizeof(rbytes), sr)) != 0)
 		goto done;
 	if ((rc = roster_new(pk, &r)) != 0 ||
-	    (rc = roster_add(r, hm->dk->sign_pk, hm->dk->kx_pk, name)) != 0 ||
+	    (rc = roster_add(r, hm->dk->sign_pk, hm->dk->kx_pk, name,
+	    hm->dk->sign_pk)) != 0 ||
 	    (rc = roster_sign(r, sk)) != 0 ||
 	    (rc = cert_make(sk, &r->dev[0], cert, &certlen)) != 0)
 		goto done;

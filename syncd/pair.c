@@ -164,7 +164,8 @@ enrol(struct home *hm, const struct pair_ui *ui, const uint8_t sign_pk[32],
 	*why = PAIR_REFUSE_INTERNAL;
 	if ((rc = roster_next(hm->roster, &r)) != 0)
 		goto done;
-	if ((rc = roster_add(r, sign_pk, kx_pk, name)) != 0) {
+	if ((rc = roster_add(r, sign_pk, kx_pk, name,
+	    hm->dk->sign_pk)) != 0) {
 		if (rc == KITH_EINVAL)
 			*why = PAIR_REFUSE_NAME;
 		goto done;

@@ -10,8 +10,9 @@
 #define ROSTER_MAGIC "KRST"
 #define CERT_MAGIC "KCRT"
 #define FORMAT_V1 1
+#define ROSTER_FORMAT 2
 #define ROSTER_HDRLEN (4 + 1 + 8 + 32 + 32 + 8 + 2)
-#define ROSTER_DEVLEN (32 + 32 + 1 + 8 + 8 + 32 + 1)
+#define ROSTER_DEVLEN (32 + 32 + 1 + 8 + 32 + 8 + 32 + 1)
 
 /* Domain separation of the signatures. */
 static const uint8_t roster_ctx[] = "kith roster v1";
@@ -119,7 +120,8 @@ roster_next(const struct roster *cur, struct roster **out)
 
 int
 roster_add(struct roster *r, const uint8_t sign_pk[static 32],
-    const uint8_t kx_pk[static 32], const char *name)
+    const uint8_t kx_pk[static 32], const char *name,
+    const uint8_t added_by[static 32])
 {
 	struct roster_dev *d;
 
@@ -135,6 +137,7 @@ roster_add(struct roster *r, const uint8_t sign_pk[static 32],
 	memcpy(d->kx_pk, kx_pk, 32);
 	d->status = ROSTER_ACTIVE;
 	d->added = kith_now();
+	memcpy(d->added_by, added_by, 32);
 	strcpy(d->name, name);
 	return (0);
 }
@@ -153,7 +156,7 @@ roster_sign(struct roster *r, const uint8_t account_sk[static 64])
 	p = b;
 	memcpy(p, ROSTER_MAGIC, 4);
 	p += 4;
-	*p++ = FORMAT_V1;
+	*p++ = ROSTER_FORMAT;
 	kith_be64enc(p, r->version);
 	p += 8;
 	memcpy(p, r->prev, 32);
@@ -174,6 +177,8 @@ roster_sign(struct roster *r, const uint8_t account_sk[static 64])
 		*p++ = d->status;
 		kith_be64enc(p, d->added);
 		p += 8;
+		memcpy(p, d->added_by, 32);
+		p += 32;
 		kith_be64enc(p, d->revoked);
 		p += 8;
 		memcpy(p, d->revoked_by, 32);
@@ -206,7 +211,7 @@ roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
 
 	if (len < ROSTER_HDRLEN + 64 || memcmp(p, ROSTER_MAGIC, 4))	/* not secret */
 		return (KITH_EFORMAT);
-	if (p[4] != FORMAT_V1)
+	if (p[4] != ROSTER_FORMAT)
 		return (KITH_EVERSION);
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return (KITH_ENOMEM);
@@ -236,6 +241,8 @@ roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
 		d->status = *p++;
 		d->added = kith_be64dec(p);
 		p += 8;
+		memcpy(d->added_by, p, 32);
+		p += 32;
 		d->revoked = kith_be64dec(p);
 		p += 8;
 		memcpy(d->revoked_by, p, 32);

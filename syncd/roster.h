@@ -23,6 +23,7 @@ struct roster_dev {
 	uint8_t kx_pk[32];	/* its Noise static key */
 	uint8_t status;
 	uint64_t added;
+	uint8_t added_by[32];	/* sign_pk of the device that enrolled it */
 	uint64_t revoked;
 	uint8_t revoked_by[32];
 	char name[ROSTER_NAMEMAX + 1];
@@ -53,11 +54,13 @@ int roster_new(const uint8_t account_pk[static 32], struct roster **out);
 int roster_next(const struct roster *cur, struct roster **out);
 
 /**
- * roster_add(r, sign_pk, kx_pk, name): add an active device.  Returns 0,
+ * roster_add(r, sign_pk, kx_pk, name, added_by): add an active device,
+ * enrolled now by the device ${added_by} (its own key for the first one).  Returns 0,
  * KITH_EEXIST (key already listed), KITH_EINVAL (bad name) or KITH_ETOOBIG.
  */
 int roster_add(struct roster *r, const uint8_t sign_pk[static 32],
-    const uint8_t kx_pk[static 32], const char *name);
+    const uint8_t kx_pk[static 32], const char *name,
+    const uint8_t added_by[static 32]);
 
 /**
  * roster_sign(r, account_sk): encode and sign ${r} with the 64-byte

@@ -9,7 +9,7 @@
 #include "kith_err.h"
 #include "store.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct store {
 	sqlite3 *db;
@@ -19,6 +19,8 @@ struct store {
 	sqlite3_stmt *vv_bump;
 	sqlite3_stmt *rid_get;
 	sqlite3_stmt *seq_max;
+	sqlite3_stmt *k_get;
+	sqlite3_stmt *dup_ins;
 	/* Last origin looked up: a transfer sends long runs of one origin. */
 	uint8_t last_origin[32];
 	int64_t last_idx;
@@ -38,8 +40,18 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS vv(idx INTEGER PRIMARY KEY,"
     "  seq INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS rec(k INTEGER PRIMARY KEY,"
-    "  epoch INTEGER NOT NULL, rid BLOB NOT NULL UNIQUE,"
-    "  box BLOB NOT NULL);";
+    "  epoch INTEGER, rid BLOB UNIQUE, box BLOB, dup INTEGER);";
+
+/*
+ * Version 1 had no dup column and NOT NULL epoch, rid and box; its rows are
+ * all whole records, so they move across unchanged.
+ */
+static const char upgrade1[] =
+    "ALTER TABLE rec RENAME TO rec1;"
+    "CREATE TABLE rec(k INTEGER PRIMARY KEY,"
+    "  epoch INTEGER, rid BLOB UNIQUE, box BLOB, dup INTEGER);"
+    "INSERT INTO rec(k, epoch, rid, box) SELECT k, epoch, rid, box FROM rec1;"
+    "DROP TABLE rec1;";
 
 /*
  * A record's key packs its origin's local index and its sequence number,
@@ -100,10 +112,16 @@ store_open(const char *path, store **out)
 		rc = KITH_EVERSION;
 		goto fail;
 	}
-	/* Only a new file is written to here: readers stay readers. */
-	if (uv < SCHEMA_VERSION && (sqlite3_exec(st->db, schema, NULL, NULL,
-	    NULL) != SQLITE_OK || sqlite3_exec(st->db, "PRAGMA user_version=1",
-	    NULL, NULL, NULL) != SQLITE_OK)) {
+	/* Only a new or older file is written to here. */
+	if (uv < SCHEMA_VERSION && (sqlite3_exec(st->db, "BEGIN IMMEDIATE",
+	    NULL, NULL, NULL) != SQLITE_OK ||
+	    (uv == 1 && sqlite3_exec(st->db, upgrade1, NULL, NULL, NULL) !=
+	    SQLITE_OK) ||
+	    sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->db, "PRAGMA user_version=2", NULL, NULL,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		rc = KITH_ECORRUPT;
 		goto fail;
 	}
@@ -116,7 +134,10 @@ store_open(const char *path, store **out)
 	    " DO UPDATE SET seq = max(seq, ?2)", &st->vv_bump) ||
 	    prep(st, "SELECT 1 FROM rec WHERE rid = ?", &st->rid_get) ||
 	    prep(st, "SELECT max(k) FROM rec WHERE k > (?1 << 40) AND"
-	    " k < (?1 + 1) << 40", &st->seq_max))
+	    " k < (?1 + 1) << 40", &st->seq_max) ||
+	    prep(st, "SELECT k FROM rec WHERE rid = ?", &st->k_get) ||
+	    prep(st, "INSERT OR IGNORE INTO rec(k, dup) VALUES(?, ?)",
+	    &st->dup_ins))
 		goto fail;
 	*out = st;
 	return (0);
@@ -138,6 +159,8 @@ store_close(store *st)
 	sqlite3_finalize(st->vv_bump);
 	sqlite3_finalize(st->rid_get);
 	sqlite3_finalize(st->seq_max);
+	sqlite3_finalize(st->k_get);
+	sqlite3_finalize(st->dup_ins);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -335,10 +358,40 @@ vv_flush(store *st)
 	return (rc);
 }
 
+/*
+ * The record (origin, seq) at ${k} was not inserted: either that key is
+ * held already, or its rid is, under another origin's numbering.  In the
+ * second case keep a row at ${k} that points at the record held, so that
+ * every origin's sequence stays without gaps here and the record is sent
+ * on under this numbering too.
+ */
+static int
+put_dup(store *st, int64_t k, const uint8_t rid[STORE_RIDLEN])
+{
+	int64_t held;
+	int r;
+
+	sqlite3_reset(st->k_get);
+	sqlite3_bind_blob(st->k_get, 1, rid, STORE_RIDLEN, SQLITE_STATIC);
+	r = sqlite3_step(st->k_get);
+	held = r == SQLITE_ROW ? sqlite3_column_int64(st->k_get, 0) : k;
+	sqlite3_reset(st->k_get);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return (KITH_EDB);
+	if (held == k)
+		return (0);
+	sqlite3_reset(st->dup_ins);
+	sqlite3_bind_int64(st->dup_ins, 1, k);
+	sqlite3_bind_int64(st->dup_ins, 2, held);
+	r = sqlite3_step(st->dup_ins);
+	sqlite3_reset(st->dup_ins);
+	return (r == SQLITE_DONE ? 0 : KITH_EDB);
+}
+
 int
 store_rec_put(store *st, const struct store_rec *rec, int *added)
 {
-	int64_t idx;
+	int64_t idx, k;
 	int rc;
 
 	if (rec->seq == 0 || rec->seq > SEQMAX || rec->boxlen > STORE_MAXBOX)
@@ -348,9 +401,9 @@ store_rec_put(store *st, const struct store_rec *rec, int *added)
 	/* A run of one origin raises its vv entry once, at its end. */
 	if (st->pend_idx != idx && (rc = vv_flush(st)) != 0)
 		return (rc);
+	k = (int64_t)((uint64_t)idx << SEQBITS | rec->seq);
 	sqlite3_reset(st->rec_ins);
-	sqlite3_bind_int64(st->rec_ins, 1,
-	    (int64_t)((uint64_t)idx << SEQBITS | rec->seq));
+	sqlite3_bind_int64(st->rec_ins, 1, k);
 	sqlite3_bind_int64(st->rec_ins, 2, rec->epoch);
 	sqlite3_bind_blob(st->rec_ins, 3, rec->rid, STORE_RIDLEN,
 	    SQLITE_STATIC);
@@ -362,6 +415,8 @@ store_rec_put(store *st, const struct store_rec *rec, int *added)
 	}
 	sqlite3_reset(st->rec_ins);
 	*added = sqlite3_changes(st->db) > 0;
+	if (!*added && (rc = put_dup(st, k, rec->rid)) != 0)
+		return (rc);
 	st->pend_idx = idx;
 	if (rec->seq > st->pend_seq)
 		st->pend_seq = rec->seq;
@@ -513,14 +568,19 @@ count_row(void *arg, sqlite3_stmt *s, const uint8_t *dev)
 }
 
 int
-store_count(store *st, const struct store_vv *have, uint64_t *n,
+store_count(store *st, const struct store_vv *have, int flags, uint64_t *n,
     uint64_t *bytes)
 {
 	struct count_arg c = { 0, 0 };
 	int rc;
 
-	rc = per_origin(st, have, "SELECT count(*), coalesce(sum(length(box)),"
-	    " 0) FROM rec WHERE k > (?1 << 40) + ?2 AND k < (?1 + 1) << 40",
+	rc = per_origin(st, have, (flags & STORE_UNIQUE) ?
+	    "SELECT count(*), coalesce(sum(length(box)), 0) FROM rec"
+	    " WHERE k > (?1 << 40) + ?2 AND k < (?1 + 1) << 40"
+	    " AND dup IS NULL" :
+	    "SELECT count(*), coalesce(sum(length(coalesce(r.box, c.box))), 0)"
+	    " FROM rec r LEFT JOIN rec c ON c.k = r.dup"
+	    " WHERE r.k > (?1 << 40) + ?2 AND r.k < (?1 + 1) << 40",
 	    count_row, &c);
 	*n = c.n;
 	if (bytes != NULL)
@@ -542,7 +602,8 @@ scan_row(void *arg, sqlite3_stmt *s, const uint8_t *dev)
 	memcpy(rec.origin, dev, 32);
 	rec.seq = (uint64_t)sqlite3_column_int64(s, 0) & SEQMAX;
 	rec.epoch = (uint32_t)sqlite3_column_int64(s, 1);
-	if (sqlite3_column_bytes(s, 2) != STORE_RIDLEN)
+	if (sqlite3_column_bytes(s, 2) != STORE_RIDLEN ||
+	    sqlite3_column_type(s, 3) != SQLITE_BLOB)
 		return (KITH_ECORRUPT);
 	memcpy(rec.rid, sqlite3_column_blob(s, 2), STORE_RIDLEN);
 	rec.box = sqlite3_column_blob(s, 3);
@@ -551,12 +612,17 @@ scan_row(void *arg, sqlite3_stmt *s, const uint8_t *dev)
 }
 
 int
-store_scan(store *st, const struct store_vv *have,
+store_scan(store *st, const struct store_vv *have, int flags,
     int (*cb)(void *arg, const struct store_rec *rec), void *arg)
 {
 	struct scan_arg a = { cb, arg };
 
-	return (per_origin(st, have, "SELECT k, epoch, rid, box FROM rec"
-	    " WHERE k > (?1 << 40) + ?2 AND k < (?1 + 1) << 40 ORDER BY k",
-	    scan_row, &a));
+	return (per_origin(st, have, (flags & STORE_UNIQUE) ?
+	    "SELECT k, epoch, rid, box FROM rec"
+	    " WHERE k > (?1 << 40) + ?2 AND k < (?1 + 1) << 40"
+	    " AND dup IS NULL ORDER BY k" :
+	    "SELECT r.k, coalesce(c.epoch, r.epoch), coalesce(c.rid, r.rid),"
+	    " coalesce(c.box, r.box) FROM rec r LEFT JOIN rec c ON c.k = r.dup"
+	    " WHERE r.k > (?1 << 40) + ?2 AND r.k < (?1 + 1) << 40"
+	    " ORDER BY r.k", scan_row, &a));
 }

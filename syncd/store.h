@@ -84,7 +84,9 @@ int store_epoch_each(store *st,
 
 /**
  * store_rec_put(st, rec, added): store ${rec} unless a record with the same
- * (origin, seq) or the same rid is held; *${added} says which.  Also
+ * (origin, seq) or the same rid is held (then *${added} is 0; for the
+ * same rid under a new (origin, seq), a pointer row is kept, see
+ * STORE_UNIQUE).  Also
  * raises the origin's version vector entry to rec->seq, at the end of a
  * run of one origin or at store_commit (at once outside a transaction).
  */
@@ -115,20 +117,30 @@ int store_vv_get(store *st, struct store_vv **vv);
 uint64_t store_vv_seq(const struct store_vv *vv,
     const uint8_t origin[static 32]);
 
-/**
- * store_count(st, have, n, bytes): how many records, and how many bytes of
- * ciphertext, are held beyond ${have} (NULL: all of them).
+/*
+ * A record that arrives under a second numbering (the same rid from another
+ * origin: the same message, stored independently by two devices) is stored
+ * once; its second (origin, seq) is kept as a row that points at the first,
+ * so that every origin's numbering stays without gaps on every device.
+ * Scans and counts see such rows as the record they point at, unless
+ * STORE_UNIQUE asks for each record once.
  */
-int store_count(store *st, const struct store_vv *have, uint64_t *n,
-    uint64_t *bytes);
+#define STORE_UNIQUE 1
 
 /**
- * store_scan(st, have, cb, arg): call ${cb} for each record held beyond
- * ${have} (NULL: all), in (origin, seq) order, origins in byte order.  The
- * record is valid during the call only.  A non-zero return from ${cb}
- * stops the scan and is returned.
+ * store_count(st, have, flags, n, bytes): how many records, and how many
+ * bytes of ciphertext, are held beyond ${have} (NULL: all of them).
  */
-int store_scan(store *st, const struct store_vv *have,
+int store_count(store *st, const struct store_vv *have, int flags,
+    uint64_t *n, uint64_t *bytes);
+
+/**
+ * store_scan(st, have, flags, cb, arg): call ${cb} for each record held
+ * beyond ${have} (NULL: all), in (origin, seq) order, origins in byte
+ * order.  The record is valid during the call only.  A non-zero return
+ * from ${cb} stops the scan and is returned.
+ */
+int store_scan(store *st, const struct store_vv *have, int flags,
     int (*cb)(void *arg, const struct store_rec *rec), void *arg);
 
 #endif

@@ -60,6 +60,17 @@ xfer_have_recv(chan *c, struct store_vv **vvp)
 	return (0);
 }
 
+void
+xfer_rechdr(uint8_t h[static XFER_RECHDR], const struct store_rec *rec)
+{
+
+	memcpy(h, rec->origin, 32);
+	kith_be64enc(h + 32, rec->seq);
+	kith_be32enc(h + 40, rec->epoch);
+	memcpy(h + 44, rec->rid, STORE_RIDLEN);
+	kith_be32enc(h + 44 + STORE_RIDLEN, (uint32_t)rec->boxlen);
+}
+
 struct sender {
 	chan *c;
 	uint8_t *body;		/* chan_sendbuf(c): RECS are built in place */
@@ -100,11 +111,7 @@ send_one(void *arg, const struct store_rec *rec)
 	uint8_t h[XFER_RECHDR];
 	int rc;
 
-	memcpy(h, rec->origin, 32);
-	kith_be64enc(h + 32, rec->seq);
-	kith_be32enc(h + 40, rec->epoch);
-	memcpy(h + 44, rec->rid, STORE_RIDLEN);
-	kith_be32enc(h + 44 + STORE_RIDLEN, (uint32_t)rec->boxlen);
+	xfer_rechdr(h, rec);
 	if ((rc = out_bytes(s, h, sizeof(h))) != 0 ||
 	    (rc = out_bytes(s, rec->box, rec->boxlen)) != 0)
 		return (rc);
@@ -133,14 +140,14 @@ xfer_send(chan *c, store *st, const struct store_vv *have,
 	s->n = s->bytes = 0;
 	s->cb = cb;
 	s->arg = arg;
-	if ((rc = store_count(st, have, &s->totn, &s->totbytes)) != 0)
+	if ((rc = store_count(st, have, 0, &s->totn, &s->totbytes)) != 0)
 		goto done;
 	kith_be64enc(m, s->totn);
 	kith_be64enc(m + 8, s->totbytes);
 	if ((rc = chan_send(c, MSG_BEGIN, m, 16)) != 0)
 		goto done;
 	/* From here until the last RECS, only RECS use the buffer. */
-	if ((rc = store_scan(st, have, send_one, s)) != 0)
+	if ((rc = store_scan(st, have, 0, send_one, s)) != 0)
 		goto done;
 	if (s->used > 0 &&
 	    (rc = chan_send(c, MSG_RECS, s->body, s->used)) != 0)
@@ -161,12 +168,81 @@ done:
 	return (rc);
 }
 
+int
+recparse_feed(struct recparse *rp, const uint8_t *p, size_t len,
+    int (*cb)(void *arg, const struct store_rec *rec), void *arg)
+{
+	struct store_rec rec;
+	size_t k;
+	uint32_t bl;
+	uint8_t *nb;
+	int rc;
+
+	while (len > 0) {
+		if (rp->hdrgot < XFER_RECHDR) {
+			k = XFER_RECHDR - rp->hdrgot;
+			if (k > len)
+				k = len;
+			memcpy(rp->hdr + rp->hdrgot, p, k);
+			rp->hdrgot += k;
+			p += k;
+			len -= k;
+			if (rp->hdrgot < XFER_RECHDR)
+				break;
+			/* Check the length before allocating for it. */
+			bl = kith_be32dec(rp->hdr + 44 + STORE_RIDLEN);
+			if (bl < HIST_BOXOVER || bl > STORE_MAXBOX ||
+			    kith_be64dec(rp->hdr + 32) == 0)
+				return (KITH_EPROTO);
+			if (bl > rp->boxcap) {
+				if ((nb = realloc(rp->box, bl)) == NULL)
+					return (KITH_ENOMEM);
+				rp->box = nb;
+				rp->boxcap = bl;
+			}
+			rp->boxlen = bl;
+			rp->boxgot = 0;
+		}
+		k = rp->boxlen - rp->boxgot;
+		if (k > len)
+			k = len;
+		memcpy(rp->box + rp->boxgot, p, k);
+		rp->boxgot += k;
+		p += k;
+		len -= k;
+		if (rp->boxgot == rp->boxlen) {
+			memcpy(rec.origin, rp->hdr, 32);
+			rec.seq = kith_be64dec(rp->hdr + 32);
+			rec.epoch = kith_be32dec(rp->hdr + 40);
+			memcpy(rec.rid, rp->hdr + 44, STORE_RIDLEN);
+			rec.box = rp->box;
+			rec.boxlen = rp->boxlen;
+			rp->hdrgot = 0;
+			if ((rc = cb(arg, &rec)) != 0)
+				return (rc);
+		}
+	}
+	return (0);
+}
+
+int
+recparse_partial(const struct recparse *rp)
+{
+
+	return (rp->hdrgot != 0);
+}
+
+void
+recparse_free(struct recparse *rp)
+{
+
+	free(rp->box);
+	memset(rp, 0, sizeof(*rp));
+}
+
 struct receiver {
 	store *st;
-	uint8_t hdr[XFER_RECHDR];
-	size_t hdrgot;
-	uint8_t *box;
-	size_t boxcap, boxlen, boxgot;
+	struct recparse rp;
 	uint64_t n, bytes, stored, pending, pendbytes;
 	int intx;
 };
@@ -185,81 +261,25 @@ rx_flush(struct receiver *r)
 }
 
 static int
-rx_record(struct receiver *r)
+rx_record(void *arg, const struct store_rec *rec)
 {
-	struct store_rec rec;
+	struct receiver *r = arg;
 	int added, rc;
 
-	memcpy(rec.origin, r->hdr, 32);
-	rec.seq = kith_be64dec(r->hdr + 32);
-	rec.epoch = kith_be32dec(r->hdr + 40);
-	memcpy(rec.rid, r->hdr + 44, STORE_RIDLEN);
-	rec.box = r->box;
-	rec.boxlen = r->boxlen;
 	if (!r->intx) {
 		if ((rc = store_begin(r->st)) != 0)
 			return (rc);
 		r->intx = 1;
 	}
-	if ((rc = store_rec_put(r->st, &rec, &added)) != 0)
+	if ((rc = store_rec_put(r->st, rec, &added)) != 0)
 		return (rc == KITH_EINVAL ? KITH_EPROTO : rc);
 	r->n++;
-	r->bytes += rec.boxlen;
+	r->bytes += rec->boxlen;
 	r->stored += (uint64_t)added;
 	r->pending++;
-	r->pendbytes += rec.boxlen;
+	r->pendbytes += rec->boxlen;
 	if (r->pending >= COMMIT_RECS || r->pendbytes >= COMMIT_BYTES)
 		return (rx_flush(r));
-	return (0);
-}
-
-/* Feed a slice of the record stream through the parser. */
-static int
-rx_bytes(struct receiver *r, const uint8_t *p, size_t len)
-{
-	size_t k;
-	uint32_t bl;
-	uint8_t *nb;
-	int rc;
-
-	while (len > 0) {
-		if (r->hdrgot < XFER_RECHDR) {
-			k = XFER_RECHDR - r->hdrgot;
-			if (k > len)
-				k = len;
-			memcpy(r->hdr + r->hdrgot, p, k);
-			r->hdrgot += k;
-			p += k;
-			len -= k;
-			if (r->hdrgot < XFER_RECHDR)
-				break;
-			/* Check the length before allocating for it. */
-			bl = kith_be32dec(r->hdr + 44 + STORE_RIDLEN);
-			if (bl < HIST_BOXOVER || bl > STORE_MAXBOX ||
-			    kith_be64dec(r->hdr + 32) == 0)
-				return (KITH_EPROTO);
-			if (bl > r->boxcap) {
-				if ((nb = realloc(r->box, bl)) == NULL)
-					return (KITH_ENOMEM);
-				r->box = nb;
-				r->boxcap = bl;
-			}
-			r->boxlen = bl;
-			r->boxgot = 0;
-		}
-		k = r->boxlen - r->boxgot;
-		if (k > len)
-			k = len;
-		memcpy(r->box + r->boxgot, p, k);
-		r->boxgot += k;
-		p += k;
-		len -= k;
-		if (r->boxgot == r->boxlen) {
-			if ((rc = rx_record(r)) != 0)
-				return (rc);
-			r->hdrgot = 0;
-		}
-	}
 	return (0);
 }
 
@@ -291,7 +311,7 @@ xfer_recv(chan *c, store *st, xfer_progress_cb *cb, void *arg,
 			continue;
 		}
 		if (type == MSG_RECS && began) {
-			if ((rc = rx_bytes(&r, body, len)) != 0)
+			if ((rc = recparse_feed(&r.rp, body, len, rx_record, &r)) != 0)
 				break;
 			if (cb != NULL && r.n - lastcb >= 1024) {
 				lastcb = r.n;
@@ -300,7 +320,7 @@ xfer_recv(chan *c, store *st, xfer_progress_cb *cb, void *arg,
 			continue;
 		}
 		if (type == MSG_END && began && len == 16) {
-			if (r.hdrgot != 0 || kith_be64dec(body) != r.n ||
+			if (recparse_partial(&r.rp) || kith_be64dec(body) != r.n ||
 			    kith_be64dec(body + 8) != r.bytes) {
 				rc = KITH_EPROTO;
 				break;
@@ -320,6 +340,6 @@ xfer_recv(chan *c, store *st, xfer_progress_cb *cb, void *arg,
 	if ((frc = rx_flush(&r)) != 0 && rc == 0)
 		rc = frc;
 	*stored = r.stored;
-	free(r.box);
+	recparse_free(&r.rp);
 	return (rc);
 }

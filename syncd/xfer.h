@@ -40,6 +40,41 @@ enum {
 
 #define XFER_RECHDR (32 + 8 + 4 + STORE_RIDLEN + 4)
 
+/**
+ * xfer_rechdr(h, rec): the header of ${rec} in the record stream.
+ */
+void xfer_rechdr(uint8_t h[static XFER_RECHDR], const struct store_rec *rec);
+
+/*
+ * The record stream parser, fed slices of the stream as they arrive (also
+ * used by kithd's sessions).  Zero-initialise it; a record is handed to the
+ * callback once whole, valid during the call only.
+ */
+struct recparse {
+	uint8_t hdr[XFER_RECHDR];
+	size_t hdrgot;
+	uint8_t *box;
+	size_t boxcap, boxlen, boxgot;
+};
+
+/**
+ * recparse_feed(rp, p, len, cb, arg): parse ${len} more bytes.  Returns 0,
+ * KITH_EPROTO (a malformed header), KITH_ENOMEM, or what ${cb} returned
+ * (non-zero stops the parse).
+ */
+int recparse_feed(struct recparse *rp, const uint8_t *p, size_t len,
+    int (*cb)(void *arg, const struct store_rec *rec), void *arg);
+
+/**
+ * recparse_partial(rp): non-zero while a record is half received.
+ */
+int recparse_partial(const struct recparse *rp);
+
+/**
+ * recparse_free(rp): free its buffer and reset it.
+ */
+void recparse_free(struct recparse *rp);
+
 typedef void xfer_progress_cb(void *arg, uint64_t nrec, uint64_t totrec,
     uint64_t nbytes, uint64_t totbytes);
 

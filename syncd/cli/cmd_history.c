@@ -188,7 +188,7 @@ export(struct home *hm, int argc, char **argv)
 	if (out != NULL && (e.out = fopen(out, "w")) == NULL)
 		return (cli_fail(KITH_EIO, "cannot write %s: %s", out,
 		    strerror(errno)));
-	rc = store_scan(hm->st, NULL, export_one, &e);
+	rc = store_scan(hm->st, NULL, STORE_UNIQUE, export_one, &e);
 	if (fflush(e.out) != 0 && rc == 0)
 		rc = KITH_EIO;
 	if (out != NULL && fclose(e.out) != 0 && rc == 0)
@@ -239,7 +239,7 @@ cmd_history(int argc, char **argv)
 	} else if (strcmp(argv[1], "export") == 0) {
 		rc = export(hm, argc - 1, argv + 1);
 	} else {
-		if ((rc = store_count(hm->st, NULL, &n, &bytes)) != 0)
+		if ((rc = store_count(hm->st, NULL, STORE_UNIQUE, &n, &bytes)) != 0)
 			rc = cli_fail(rc, "history count: %s",
 			    kith_strerror(rc));
 		else if (cli.json)

@@ -746,7 +746,7 @@ cmd_join(int argc, char **argv)
 		goto done;
 	}
 	(void)store_meta_del(hm->st, "pending_ticket");
-	if (store_count(hm->st, NULL, &n, NULL) != 0)
+	if (store_count(hm->st, NULL, STORE_UNIQUE, &n, NULL) != 0)
 		n = stored;
 	if (cli.json)
 		cli_json_out(json_pack("{s:b, s:s, s:I, s:I}", "ok", 1,

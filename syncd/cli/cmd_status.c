@@ -106,7 +106,7 @@ cmd_status(int argc, char **argv)
 	}
 	if (cli_open(0, &hm) != 0)
 		return (1);
-	if ((rc = store_count(hm->st, NULL, &n, &bytes)) != 0) {
+	if ((rc = store_count(hm->st, NULL, STORE_UNIQUE, &n, &bytes)) != 0) {
 		home_close(hm);
 		return (cli_fail(rc, "cannot read the store: %s",
 		    kith_strerror(rc)));

@@ -82,6 +82,7 @@ dev_eq(const struct roster_dev *a, const struct roster_dev *b)
 	return (memcmp(a->sign_pk, b->sign_pk, 32) == 0 &&
 	    memcmp(a->kx_pk, b->kx_pk, 32) == 0 && a->status == b->status &&
 	    a->added == b->added && a->revoked == b->revoked &&
+	    memcmp(a->added_by, b->added_by, 32) == 0 &&
 	    memcmp(a->revoked_by, b->revoked_by, 32) == 0 &&
 	    strcmp(a->name, b->name) == 0);
 }
@@ -114,7 +115,7 @@ add_random(struct roster *r, const char *name, uint8_t sign_pk[32],
 		memcpy(sign_pk, s, 32);
 	if (kx_pk != NULL)
 		memcpy(kx_pk, k, 32);
-	return (roster_add(r, s, k, name));
+	return (roster_add(r, s, k, name, s));
 }
 
 /* A signed roster of account ${a} with three devices, one revoked. */
@@ -274,7 +275,7 @@ test_tamper(void)
 	c[0] ^= 1;
 	CHECK_RC(decode_exact(c, r->bloblen, a.pk, &d), KITH_EFORMAT);
 	memcpy(c, r->blob, r->bloblen);
-	c[4] = 2;
+	c[4] = 3;	/* the format after this one */
 	CHECK_RC(decode_exact(c, r->bloblen, a.pk, &d), KITH_EVERSION);
 	/* A byte of the signature. */
 	memcpy(c, r->blob, r->bloblen);
@@ -325,7 +326,7 @@ resign(const uint8_t *body, size_t len, const uint8_t sk[64])
  * Validly signed but malformed rosters: decode checks the structure, not
  * only the signature.  Offsets from the layout: header of 87 bytes (ndev
  * at 85), then per device sign_pk 32, kx_pk 32, status 1, added 8,
- * revoked 8, revoked_by 32, name length 1, name.
+ * added_by 32, revoked 8, revoked_by 32, name length 1, name.
  */
 static void
 test_signed_malformed(void)
@@ -384,14 +385,14 @@ test_signed_malformed(void)
 
 	/* A name with a control character; a name of length 0. */
 	memcpy(body, r->blob, len);
-	CHECK(body[87 + 113] == 6 && memcmp(body + 87 + 114, "laptop", 6) == 0);
-	body[87 + 114 + 2] = '\n';
+	CHECK(body[87 + 145] == 6 && memcmp(body + 87 + 146, "laptop", 6) == 0);
+	body[87 + 146 + 2] = '\n';
 	b = resign(body, len, a.sk);
 	CHECK_RC(decode_exact(b, len + 64, a.pk, &d), KITH_EFORMAT);
 	free(b);
-	memcpy(body, r->blob, 87 + 113);
-	body[87 + 113] = 0;
-	memcpy(body + 87 + 114, r->blob + 87 + 114 + 6, len - (87 + 114 + 6));
+	memcpy(body, r->blob, 87 + 145);
+	body[87 + 145] = 0;
+	memcpy(body + 87 + 146, r->blob + 87 + 146 + 6, len - (87 + 146 + 6));
 	b = resign(body, len - 6, a.sk);
 	CHECK_RC(decode_exact(b, len - 6 + 64, a.pk, &d), KITH_EFORMAT);
 	free(b);
@@ -508,9 +509,9 @@ test_add(void)
 	/* The same signing key or the same Noise key again. */
 	randombytes_buf(s2, 32);
 	randombytes_buf(k2, 32);
-	CHECK_RC(roster_add(r, s, k, "two"), KITH_EEXIST);
-	CHECK_RC(roster_add(r, s, k2, "two"), KITH_EEXIST);
-	CHECK_RC(roster_add(r, s2, k, "two"), KITH_EEXIST);
+	CHECK_RC(roster_add(r, s, k, "two", s), KITH_EEXIST);
+	CHECK_RC(roster_add(r, s, k2, "two", s), KITH_EEXIST);
+	CHECK_RC(roster_add(r, s2, k, "two", s), KITH_EEXIST);
 	CHECK(r->ndev == 1);
 
 	/* Names. */
@@ -518,12 +519,12 @@ test_add(void)
 	n64[64] = '\0';
 	memset(n65, 'n', 65);
 	n65[65] = '\0';
-	CHECK_RC(roster_add(r, s2, k2, ""), KITH_EINVAL);
-	CHECK_RC(roster_add(r, s2, k2, n65), KITH_EINVAL);
-	CHECK_RC(roster_add(r, s2, k2, "tab\there"), KITH_EINVAL);
-	CHECK_RC(roster_add(r, s2, k2, "line\n"), KITH_EINVAL);
-	CHECK_RC(roster_add(r, s2, k2, "\x1b[31mred"), KITH_EINVAL);
-	CHECK_RC(roster_add(r, s2, k2, "del\x7f"), KITH_EINVAL);
+	CHECK_RC(roster_add(r, s2, k2, "", s), KITH_EINVAL);
+	CHECK_RC(roster_add(r, s2, k2, n65, s), KITH_EINVAL);
+	CHECK_RC(roster_add(r, s2, k2, "tab\there", s), KITH_EINVAL);
+	CHECK_RC(roster_add(r, s2, k2, "line\n", s), KITH_EINVAL);
+	CHECK_RC(roster_add(r, s2, k2, "\x1b[31mred", s), KITH_EINVAL);
+	CHECK_RC(roster_add(r, s2, k2, "del\x7f", s), KITH_EINVAL);
 	CHECK(r->ndev == 1);
 	CHECK(!roster_name_ok(""));
 	CHECK(!roster_name_ok(n65));
@@ -542,9 +543,9 @@ test_add(void)
 	CHECK(!roster_name_ok("\xc0\xaf"));
 	CHECK(!roster_name_ok("\xed\xa0\x80"));
 	CHECK(!roster_name_ok("\xc2\x9b" "31m"));
-	CHECK_RC(roster_add(r, s2, k2, "\xc2\x9b" "31m"), KITH_EINVAL);
+	CHECK_RC(roster_add(r, s2, k2, "\xc2\x9b" "31m", s), KITH_EINVAL);
 	CHECK(roster_name_ok("\xf0\x9f\x98\x80"));
-	CHECK_RC(roster_add(r, s2, k2, n64), 0);
+	CHECK_RC(roster_add(r, s2, k2, n64, s), 0);
 	CHECK(strcmp(r->dev[1].name, n64) == 0);
 
 	/* Up to 256 devices; the 257th is too many. */

@@ -163,7 +163,7 @@ export_all(struct home *hm, const struct store_vv *have, int *rc)
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		abort();
 	e->h = hm->h;
-	*rc = store_scan(hm->st, have, export_one, e);
+	*rc = store_scan(hm->st, have, 0, export_one, e);
 	return (e);
 }
 
@@ -407,7 +407,7 @@ test_add(struct home *hm)
 		free(p);
 	}
 	CHECK(nrecs == before + 1);
-	CHECK_RC(store_count(hm->st, NULL, &n, NULL), 0);
+	CHECK_RC(store_count(hm->st, NULL, 0, &n, NULL), 0);
 	CHECK(n == nrecs);
 
 	/*
@@ -495,15 +495,15 @@ test_vv(struct home *hm)
 	CHECK(store_vv_seq(vv, other) == 0);
 	CHECK(store_vv_seq(NULL, other) == 0);
 
-	CHECK_RC(store_count(hm->st, NULL, &n, &b), 0);
+	CHECK_RC(store_count(hm->st, NULL, 0, &n, &b), 0);
 	CHECK(n == nrecs);
 	CHECK(b == bytes_from(0));
-	CHECK_RC(store_count(hm->st, vv, &n, &b), 0);
+	CHECK_RC(store_count(hm->st, vv, 0, &n, &b), 0);
 	CHECK(n == 0 && b == 0);
 
 	/* A vector naming only another device: everything is beyond it. */
 	have = vv_one(other, 5);
-	CHECK_RC(store_count(hm->st, have, &n, &b), 0);
+	CHECK_RC(store_count(hm->st, have, 0, &n, &b), 0);
 	CHECK(n == nrecs && b == bytes_from(0));
 	free(have);
 
@@ -511,7 +511,7 @@ test_vv(struct home *hm)
 	ok = 1;
 	for (k = 0; k <= nrecs; k += (k < 3 ? 1 : 4)) {
 		have = vv_one(hm->dk->sign_pk, k);
-		if (store_count(hm->st, have, &n, &b) != 0 ||
+		if (store_count(hm->st, have, 0, &n, &b) != 0 ||
 		    n != nrecs - k || b != bytes_from(k))
 			ok = 0;
 		e = export_all(hm, have, &rc);
@@ -585,7 +585,7 @@ raw_get(struct home *hm, sqlite3 *db, const uint8_t origin[32], uint64_t seq,
 	memset(&f, 0, sizeof(f));
 	f.origin = origin;
 	f.seq = seq;
-	if (store_scan(hm->st, NULL, find_rid_cb, &f) != 0 || !f.found)
+	if (store_scan(hm->st, NULL, 0, find_rid_cb, &f) != 0 || !f.found)
 		return (-1);
 	if (sqlite3_prepare_v2(db, "SELECT rowid, box, rid, epoch FROM rec"
 	    " WHERE rid = ?", -1, &s, NULL) != SQLITE_OK) {
@@ -729,7 +729,7 @@ kill_child(void)
 
 	if (home_open(homedir, 0, &hm) != 0 || hm->h == NULL)
 		_exit(10);
-	if (store_count(hm->st, NULL, &n0, NULL) != 0 ||
+	if (store_count(hm->st, NULL, 0, &n0, NULL) != 0 ||
 	    store_begin(hm->st) != 0)
 		_exit(11);
 	for (i = 0; i < 50; i++) {
@@ -755,7 +755,7 @@ kill_child(void)
 		free(big);
 	}
 	/* The records are there, inside the transaction. */
-	if (store_count(hm->st, NULL, &n1, NULL) != 0 || n1 != n0 + 51)
+	if (store_count(hm->st, NULL, 0, &n1, NULL) != 0 || n1 != n0 + 51)
 		_exit(13);
 	_exit(9);
 }
@@ -769,7 +769,7 @@ test_kill(struct home **hmp)
 	pid_t pid;
 	int st, a;
 
-	CHECK_RC(store_count(hm->st, NULL, &n0, NULL), 0);
+	CHECK_RC(store_count(hm->st, NULL, 0, &n0, NULL), 0);
 	CHECK_RC(store_vv_get(hm->st, &vv0), 0);
 	home_close(hm);
 	*hmp = NULL;
@@ -791,7 +791,7 @@ reopen:
 		exit(1);
 	*hmp = hm;
 	CHECK(hm->h != NULL);
-	CHECK_RC(store_count(hm->st, NULL, &n1, NULL), 0);
+	CHECK_RC(store_count(hm->st, NULL, 0, &n1, NULL), 0);
 	CHECK(n1 == n0);
 	if (CHECK_RC(store_vv_get(hm->st, &vv1), 0) && vv0 != NULL) {
 		CHECK(vv1->n == vv0->n);
@@ -882,7 +882,7 @@ test_rec_put_autocommit(struct home *hm)
 	uint64_t n0 = 0, n1 = 0;
 	int added = -1;
 
-	CHECK_RC(store_count(hm->st, NULL, &n0, NULL), 0);
+	CHECK_RC(store_count(hm->st, NULL, 0, &n0, NULL), 0);
 	memset(&rec, 0, sizeof(rec));
 	randombytes_buf(rec.origin, 32);
 	rec.seq = 7;
@@ -894,7 +894,7 @@ test_rec_put_autocommit(struct home *hm)
 	CHECK_RC(store_rec_put(hm->st, &rec, &added), 0);
 	CHECK(added == 1);
 	CHECK(store_rid_exists(hm->st, rec.rid) == 1);
-	CHECK_RC(store_count(hm->st, NULL, &n1, NULL), 0);
+	CHECK_RC(store_count(hm->st, NULL, 0, &n1, NULL), 0);
 	CHECK(n1 == n0 + 1);
 	if (CHECK_RC(store_vv_get(hm->st, &vv), 0)) {
 		CHECK(store_vv_seq(vv, rec.origin) == 7);	/* regression */

@@ -134,7 +134,7 @@ collect(store *st, const struct store_vv *have, struct recs *l)
 {
 
 	memset(l, 0, sizeof(*l));
-	return (store_scan(st, have, collect_one, l));
+	return (store_scan(st, have, 0, collect_one, l));
 }
 
 static int
@@ -205,7 +205,7 @@ count_of(store *st)
 {
 	uint64_t n = 0;
 
-	if (store_count(st, NULL, &n, NULL) != 0)
+	if (store_count(st, NULL, 0, &n, NULL) != 0)
 		return (UINT64_MAX);
 	return (n);
 }
@@ -350,7 +350,7 @@ sender_main(void *arg)
 		goto done;
 	}
 	memset(&s, 0, sizeof(s));
-	if ((sd->rc = store_scan(A->st, have, stream_one, &s)) == 0)
+	if ((sd->rc = store_scan(A->st, have, 0, stream_one, &s)) == 0)
 		sd->act(c, &s, sd->arg);
 	free(s.buf);
 	free(s.ends);
@@ -604,7 +604,7 @@ make_a(void)
 	}
 	nA = (size_t)count_of(A->st);
 	CHECK(nA == 340);
-	CHECK_RC(store_count(A->st, NULL, &(uint64_t){ 0 }, &bytesA), 0);
+	CHECK_RC(store_count(A->st, NULL, 0, &(uint64_t){ 0 }, &bytesA), 0);
 }
 
 static void
@@ -658,7 +658,7 @@ test_full(void)
 		CHECK_RC(hist_add(A->h, j, strlen(j), &a), 0);
 		CHECK_RC(store_commit(A->st), 0);
 		nA++;
-		CHECK_RC(store_count(A->st, NULL, &(uint64_t){ 0 }, &bytesA),
+		CHECK_RC(store_count(A->st, NULL, 0, &(uint64_t){ 0 }, &bytesA),
 		    0);
 		transfer(b, NULL, NULL, 0, &r);
 		CHECK_RC(r.rc, 0);
@@ -703,7 +703,7 @@ stream_end(store *b, size_t i)
 
 	memset(&s, 0, sizeof(s));
 	if (store_vv_get(b, &vv) != 0 ||
-	    store_scan(A->st, vv, stream_one, &s) != 0 || i >= s.nrec)
+	    store_scan(A->st, vv, 0, stream_one, &s) != 0 || i >= s.nrec)
 		abort();
 	e = s.ends[i];
 	free(s.buf);
