@@ -243,6 +243,14 @@ load_wide_numbers(const char *json, size_t len)
 int
 hist_add(hist *h, const char *json, size_t len, int *added)
 {
+
+	return (hist_append(h, json, len, added, NULL, NULL));
+}
+
+int
+hist_append(hist *h, const char *json, size_t len, int *added,
+    uint64_t *seq, uint8_t rid[STORE_RIDLEN])
+{
 	struct store_rec rec;
 	json_error_t jerr;
 	json_t *o, *svc, *id;
@@ -270,6 +278,10 @@ hist_add(hist *h, const char *json, size_t len, int *added)
 	    json_string_value(id), json_string_length(id), rec.rid);
 	json_decref(o);
 
+	if (rid != NULL)
+		memcpy(rid, rec.rid, STORE_RIDLEN);
+	if (seq != NULL)
+		*seq = 0;
 	if ((rc = store_rid_exists(h->st, rec.rid)) != 0) {
 		if (rc == 1) {
 			*added = 0;
@@ -299,7 +311,22 @@ hist_add(hist *h, const char *json, size_t len, int *added)
 	    (const uint8_t *)json, len, ad, sizeof(ad), NULL, h->buf, key);
 	rec.box = h->buf;
 	rec.boxlen = len + HIST_BOXOVER;
+	if (seq != NULL)
+		*seq = rec.seq;
 	return (store_rec_put(h->st, &rec, added));
+}
+
+int
+hist_derive(const hist *h, uint32_t epoch, const char *ctx,
+    uint8_t out[static 32])
+{
+	const uint8_t *key;
+
+	if ((key = epoch_key(h, epoch)) == NULL)
+		return (KITH_ENOENT);
+	crypto_generichash(out, 32, (const uint8_t *)ctx, strlen(ctx), key,
+	    32);
+	return (0);
 }
 
 int

@@ -54,6 +54,23 @@ void hist_free(hist *h);
 int hist_add(hist *h, const char *json, size_t len, int *added);
 
 /**
+ * hist_append(h, json, len, added, seq, rid): hist_add, also giving the
+ * record's rid and, when stored, its sequence number (0 when held
+ * already).  ${seq} and ${rid} may be NULL.
+ */
+int hist_append(hist *h, const char *json, size_t len, int *added,
+    uint64_t *seq, uint8_t rid[STORE_RIDLEN]);
+
+/**
+ * hist_derive(h, epoch, ctx, out): a 32-byte key for the purpose named by
+ * ${ctx}, derived from the key of ${epoch} (BLAKE2b-256 keyed by it, over
+ * ${ctx}): every device holding that epoch derives the same.  Returns 0 or
+ * KITH_ENOENT (no key for that epoch).
+ */
+int hist_derive(const hist *h, uint32_t epoch, const char *ctx,
+    uint8_t out[static 32]);
+
+/**
  * hist_open_rec(h, rec, out, len): decrypt a stored record into a malloc'd
  * buffer (NUL-terminated).  Returns 0, KITH_ENOENT (no key for its epoch),
  * KITH_ECORRUPT (fails to authenticate) or KITH_ENOMEM.

@@ -20,7 +20,18 @@ home_path(const char *opt, char *out, size_t cap)
 		n = snprintf(out, cap, "%s", opt);
 	else if ((e = getenv("KITH_HOME")) != NULL && e[0] != '\0')
 		n = snprintf(out, cap, "%s", e);
-	else if ((e = getenv("XDG_DATA_HOME")) != NULL && e[0] == '/')
+	else
+		return (home_path_default(out, cap));
+	return (n < 0 || (size_t)n >= cap ? KITH_EINVAL : 0);
+}
+
+int
+home_path_default(char *out, size_t cap)
+{
+	const char *e;
+	int n;
+
+	if ((e = getenv("XDG_DATA_HOME")) != NULL && e[0] == '/')
 		n = snprintf(out, cap, "%s/kith", e);
 	else if ((e = getenv("HOME")) != NULL && e[0] != '\0')
 		n = snprintf(out, cap, "%s/.local/share/kith", e);
@@ -64,6 +75,26 @@ load_meta(struct home *hm)
 	} else if (hm->has_account && rc != KITH_ENOENT)
 		return (rc);
 	return (0);
+}
+
+int
+home_reload(struct home *hm, struct roster **prev)
+{
+	struct roster *old = hm->roster;
+	int rc;
+
+	*prev = NULL;
+	hm->roster = NULL;
+	if ((rc = load_meta(hm)) != 0) {
+		roster_free(hm->roster);
+		hm->roster = old;
+		return (rc);
+	}
+	if (hm->roster == NULL)
+		hm->roster = old;
+	else
+		*prev = old;
+	return (home_load_hist(hm));
 }
 
 int

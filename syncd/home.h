@@ -37,6 +37,11 @@ struct home {
 int home_path(const char *opt, char *out, size_t cap);
 
 /**
+ * home_path_default(out, cap): the default home, by the XDG rules alone.
+ */
+int home_path_default(char *out, size_t cap);
+
+/**
  * home_open(dir, create, out): open a home; with ${create}, make the
  * directory (0700) and this device's keys when missing.  Returns 0,
  * KITH_ENOENT (no home there), KITH_ECORRUPT, KITH_EDB, KITH_EIO.
@@ -89,6 +94,13 @@ int home_adopt_account(struct home *hm, const uint8_t account_pk[static 32],
  * home_load_hist(hm): (re)load the history keys after they changed.
  */
 int home_load_hist(struct home *hm);
+
+/**
+ * home_reload(hm, prev): read the account, roster and history keys again
+ * (another process changed them).  *${prev} is the roster held before when
+ * a roster was read (the caller frees it), else NULL.
+ */
+int home_reload(struct home *hm, struct roster **prev);
 
 /**
  * home_self(hm): this device's roster entry, or NULL.

@@ -166,6 +166,30 @@ store_close(store *st)
 }
 
 int
+store_data_version(store *st, int64_t *v)
+{
+	sqlite3_stmt *s;
+	int rc = KITH_EDB;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &s,
+	    NULL) != SQLITE_OK)
+		return (KITH_EDB);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(s, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return (rc);
+}
+
+int
+store_in_tx(store *st)
+{
+
+	return (!sqlite3_get_autocommit(st->db));
+}
+
+int
 store_begin(store *st)
 {
 

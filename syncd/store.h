@@ -57,6 +57,17 @@ int store_commit(store *st);
 void store_rollback(store *st);
 
 /**
+ * store_data_version(st, v): a number that changes whenever another
+ * connection (another process) commits to the file.
+ */
+int store_data_version(store *st, int64_t *v);
+
+/**
+ * store_in_tx(st): non-zero inside a transaction.
+ */
+int store_in_tx(store *st);
+
+/**
  * store_meta_get(st, key, val, len): a malloc'd copy of a meta value.
  * Returns 0, KITH_ENOENT or KITH_EDB.
  */

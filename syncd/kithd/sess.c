@@ -1,0 +1,1109 @@
+/*
+ * sess.c: sync sessions between two devices of one account.
+ *
+ * A session is a TCP connection carrying Noise_KK_25519_ChaChaPoly_BLAKE2b
+ * with prologue "kith sync v1": both static keys are the devices' kx keys
+ * from the roster.  The initiator knows whom it calls (from the discovery
+ * tag, or by trying each device for a --peer address); the responder finds
+ * the initiator by trying the first message against every active device
+ * of its roster, and closes the connection when none fits.  Frames are
+ * u16 length || Noise message, as in pairing (docs/PROTOCOL.md §7); each
+ * transport plaintext is type (1) || body.  The messages (§11):
+ *
+ *   HELLO     version (1) || roster version (8) || vv: n (2) || n * (origin
+ *             (32) || seq (8))
+ *   ROSTER    a roster blob, sent when the peer's roster is older
+ *   RECS      a slice of the record stream (xfer.h), unbounded
+ *   CAUGHTUP  records (8): everything held at HELLO time was sent
+ *   PING      empty; sent when nothing else was sent for a keepalive
+ *
+ * After HELLO each side streams what the other lacks, says CAUGHTUP, and
+ * from then on streams each record as it is stored (appended here, or
+ * received from any session).  What a peer holds is tracked per session
+ * (sent), starting from its HELLO and raised by what is sent to it and
+ * what it sends.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "agent.h"
+#include "kith_err.h"
+#include "kith_util.h"
+#include "noise.h"
+#include "xfer.h"
+
+#define KK "Noise_KK_25519_ChaChaPoly_BLAKE2b"
+#define PROLOGUE "kith sync v1"
+#define SYNC_VERSION 1
+
+enum {
+	M_HELLO = 0x30,
+	M_ROSTER = 0x31,
+	M_RECS = 0x32,
+	M_CAUGHTUP = 0x33,
+	M_PING = 0x34,
+};
+
+enum { S_DIAL, S_HS, S_LIVE, S_DEAD };
+
+#define WQ_HIGH ((size_t)1 << 20)	/* stop scanning above this queued */
+#define BATCH ((size_t)256 << 10)	/* one write, at most about this */
+#define HS_TIMEOUT_MS 10000
+#define MAX_UNKNOWN 32			/* incoming, not yet identified */
+#define FRAMEMAX (2 + NOISE_MAXMSG)
+#define BODYMAX (NOISE_MAXMSG - NOISE_TAGLEN - 1)
+
+struct sess {
+	struct sess *next;
+	struct agent *ag;
+	uv_tcp_t tcp;
+	uv_connect_t creq;
+	int state;
+	int initiator;
+	struct peer *p;
+	struct manual *m;
+	noise_hs *hs;
+	noise_cs *tx, *rx;
+	char addr[64];
+	uint8_t *in;
+	size_t inlen, incap;
+	struct recparse rp;
+	struct store_vv *sent;	/* what the peer holds, as far as we know */
+	uint64_t peer_roster;
+	int hello_rx, cu_tx, cu_rx, cu_logged, more;
+	uint64_t rx_n, rx_new, tx_n, cu_tx_n;
+	uint64_t since, last_rx, last_tx, hs_start;
+	size_t wq;
+};
+
+/* What one write carries: whole frames, encrypted. */
+struct obuf {
+	uint8_t *b;
+	size_t len, cap;
+};
+
+struct wreq {
+	uv_write_t req;
+	struct sess *s;
+	size_t len;
+	uint8_t *b;
+};
+
+static void sess_close(struct sess *s, const char *why);
+static void sess_push(struct sess *s);
+static void log_caught_up(struct sess *s);
+
+static const char *
+who(const struct sess *s, char *buf, size_t cap)
+{
+
+	if (s->p != NULL && s->state == S_LIVE)
+		snprintf(buf, cap, "%s (%s)", s->p->name, s->p->id8);
+	else
+		snprintf(buf, cap, "%s", s->addr);
+	return (buf);
+}
+
+/* Raise vv's entry for ${origin} to ${seq}; vv may move. */
+static int
+vv_raise(struct store_vv **vvp, const uint8_t origin[32], uint64_t seq)
+{
+	struct store_vv *vv = *vvp, *nv;
+	size_t i;
+
+	for (i = 0; i < vv->n; i++)
+		if (memcmp(vv->e[i].origin, origin, 32) == 0) { /* not secret */
+			if (seq > vv->e[i].seq)
+				vv->e[i].seq = seq;
+			return (0);
+		}
+	nv = realloc(vv, sizeof(*vv) + (vv->n + 1) * sizeof(vv->e[0]));
+	if (nv == NULL)
+		return (KITH_ENOMEM);
+	memcpy(nv->e[nv->n].origin, origin, 32);
+	nv->e[nv->n].seq = seq;
+	nv->n++;
+	*vvp = nv;
+	return (0);
+}
+
+static struct store_vv *
+vv_copy(const struct store_vv *vv)
+{
+	size_t sz = sizeof(*vv) + vv->n * sizeof(vv->e[0]);
+	struct store_vv *c;
+
+	if ((c = malloc(sz)) != NULL)
+		memcpy(c, vv, sz);
+	return (c);
+}
+
+static int
+ob_need(struct obuf *ob, size_t more)
+{
+	uint8_t *nb;
+	size_t ncap;
+
+	if (ob->len + more <= ob->cap)
+		return (0);
+	ncap = ob->cap == 0 ? 65536 : ob->cap;
+	while (ncap < ob->len + more)
+		ncap *= 2;
+	if ((nb = realloc(ob->b, ncap)) == NULL)
+		return (KITH_ENOMEM);
+	ob->b = nb;
+	ob->cap = ncap;
+	return (0);
+}
+
+/* Append one encrypted frame of ${type} || ${body}. */
+static int
+ob_frame(struct sess *s, struct obuf *ob, uint8_t type, const uint8_t *body,
+    size_t len)
+{
+	uint8_t *p;
+	int rc;
+
+	if (len > BODYMAX)
+		return (KITH_ETOOBIG);
+	if ((rc = ob_need(ob, 2 + 1 + len + NOISE_TAGLEN)) != 0)
+		return (rc);
+	p = ob->b + ob->len;
+	kith_be16enc(p, (uint16_t)(1 + len + NOISE_TAGLEN));
+	p[2] = type;
+	if (len > 0)
+		memmove(p + 3, body, len);
+	if ((rc = noise_cs_encrypt(s->tx, NULL, 0, p + 2, 1 + len,
+	    p + 2)) != 0)
+		return (rc);
+	ob->len += 2 + 1 + len + NOISE_TAGLEN;
+	return (0);
+}
+
+/* Append a raw (handshake) frame. */
+static int
+ob_raw(struct obuf *ob, const uint8_t *msg, size_t len)
+{
+	int rc;
+
+	if ((rc = ob_need(ob, 2 + len)) != 0)
+		return (rc);
+	kith_be16enc(ob->b + ob->len, (uint16_t)len);
+	memcpy(ob->b + ob->len + 2, msg, len);
+	ob->len += 2 + len;
+	return (0);
+}
+
+static void
+on_written(uv_write_t *req, int status)
+{
+	struct wreq *w = (struct wreq *)req;
+	struct sess *s = w->s;
+
+	s->wq -= w->len;
+	free(w->b);
+	free(w);
+	if (s->state == S_DEAD)
+		return;
+	if (status < 0) {
+		sess_close(s, uv_strerror(status));
+		return;
+	}
+	if (s->more && s->wq < WQ_HIGH / 2) {
+		s->more = 0;
+		sess_push(s);
+	}
+}
+
+/* Hand the frames of ${ob} to the socket; ${ob} is empty after. */
+static int
+ob_write(struct sess *s, struct obuf *ob)
+{
+	struct wreq *w;
+	uv_buf_t b;
+	int r;
+
+	if (ob->len == 0)
+		return (0);
+	if ((w = malloc(sizeof(*w))) == NULL)
+		return (KITH_ENOMEM);
+	w->s = s;
+	w->b = ob->b;
+	w->len = ob->len;
+	b = uv_buf_init((char *)ob->b, (unsigned)ob->len);
+	ob->b = NULL;
+	ob->len = ob->cap = 0;
+	if ((r = uv_write(&w->req, (uv_stream_t *)&s->tcp, &b, 1,
+	    on_written)) < 0) {
+		free(w->b);
+		free(w);
+		return (KITH_EIO);
+	}
+	s->wq += w->len;
+	s->last_tx = ag_now_ms();
+	return (0);
+}
+
+static int
+send_one(struct sess *s, uint8_t type, const uint8_t *body, size_t len)
+{
+	struct obuf ob = { NULL, 0, 0 };
+	int rc;
+
+	if ((rc = ob_frame(s, &ob, type, body, len)) == 0)
+		rc = ob_write(s, &ob);
+	free(ob.b);
+	return (rc);
+}
+
+static int
+send_roster(struct sess *s)
+{
+	const struct roster *r = s->ag->hm->roster;
+
+	if (r == NULL || r->version <= s->peer_roster)
+		return (0);
+	ag_vlog(s->ag, "sending roster version %llu to %s (%s)",
+	    (unsigned long long)r->version, s->p->name, s->p->id8);
+	s->peer_roster = r->version;
+	return (send_one(s, M_ROSTER, r->blob, r->bloblen));
+}
+
+struct pusher {
+	struct sess *s;
+	struct obuf ob;
+	int rc;
+	size_t used;
+	uint8_t body[BODYMAX];	/* the RECS being filled */
+};
+
+static int
+push_bytes(struct pusher *pu, const uint8_t *p, size_t len)
+{
+	size_t k;
+	int rc;
+
+	while (len > 0) {
+		k = BODYMAX - pu->used;
+		if (k > len)
+			k = len;
+		memcpy(pu->body + pu->used, p, k);
+		pu->used += k;
+		p += k;
+		len -= k;
+		if (pu->used == BODYMAX) {
+			if ((rc = ob_frame(pu->s, &pu->ob, M_RECS, pu->body,
+			    pu->used)) != 0)
+				return (rc);
+			pu->used = 0;
+		}
+	}
+	return (0);
+}
+
+static int
+push_one(void *arg, const struct store_rec *rec)
+{
+	struct pusher *pu = arg;
+	struct sess *s = pu->s;
+	uint8_t h[XFER_RECHDR];
+	int rc;
+
+	xfer_rechdr(h, rec);
+	if ((rc = push_bytes(pu, h, sizeof(h))) != 0 ||
+	    (rc = push_bytes(pu, rec->box, rec->boxlen)) != 0 ||
+	    (rc = vv_raise(&s->sent, rec->origin, rec->seq)) != 0) {
+		pu->rc = rc;
+		return (rc);
+	}
+	s->tx_n++;
+	/* Enough for one write: the rest when the socket has drained. */
+	if (pu->ob.len + pu->used >= BATCH)
+		return (1);
+	return (0);
+}
+
+/* Send what the peer lacks, up to what the socket may queue. */
+static void
+sess_push(struct sess *s)
+{
+	struct agent *ag = s->ag;
+	struct store_vv *have;
+	struct pusher *pu;
+	uint8_t m[8];
+	int rc, err;
+
+	if (s->state != S_LIVE || !s->hello_rx)
+		return;
+	if (s->wq >= WQ_HIGH) {
+		s->more = 1;
+		return;
+	}
+	if ((pu = calloc(1, sizeof(*pu))) == NULL ||
+	    (have = vv_copy(s->sent)) == NULL) {
+		free(pu);
+		sess_close(s, "out of memory");
+		return;
+	}
+	pu->s = s;
+	rc = store_scan(ag->hm->st, have, 0, push_one, pu);
+	free(have);
+	err = pu->rc;
+	if (err == 0 && rc != 0 && rc != 1)
+		err = rc;
+	if (err == 0 && pu->used > 0)
+		err = ob_frame(s, &pu->ob, M_RECS, pu->body, pu->used);
+	if (err == 0 && rc == 0 && !s->cu_tx) {
+		s->cu_tx = 1;
+		s->cu_tx_n = s->tx_n;
+		kith_be64enc(m, s->tx_n);
+		err = ob_frame(s, &pu->ob, M_CAUGHTUP, m, 8);
+		log_caught_up(s);
+	}
+	if (err == 0)
+		err = ob_write(s, &pu->ob);
+	free(pu->ob.b);
+	free(pu);
+	if (err != 0) {
+		ag_log("cannot send to %s (%s): %s", s->p->name, s->p->id8,
+		    kith_strerror(err));
+		sess_close(s, kith_strerror(err));
+		return;
+	}
+	if (rc == 1)
+		s->more = 1;
+	/* The socket took it all at once: carry on without waiting. */
+	if (s->more && s->wq < WQ_HIGH / 2) {
+		s->more = 0;
+		sess_push(s);
+	}
+}
+
+void
+sess_push_all(struct agent *ag)
+{
+	struct sess *s;
+
+	for (s = ag->sessions; s != NULL; s = s->next)
+		sess_push(s);
+}
+
+void
+sess_roster_all(struct agent *ag)
+{
+	struct sess *s;
+
+	for (s = ag->sessions; s != NULL; s = s->next)
+		if (s->state == S_LIVE && s->hello_rx && send_roster(s) != 0)
+			sess_close(s, "cannot send");
+}
+
+static int
+send_hello(struct sess *s)
+{
+	struct agent *ag = s->ag;
+	struct store_vv *vv;
+	uint8_t *b;
+	size_t i, len;
+	int rc;
+
+	if ((rc = store_vv_get(ag->hm->st, &vv)) != 0)
+		return (rc);
+	len = 1 + 8 + 2 + vv->n * 40;
+	if (len > BODYMAX || (b = malloc(len)) == NULL) {
+		free(vv);
+		return (len > BODYMAX ? KITH_ETOOBIG : KITH_ENOMEM);
+	}
+	b[0] = SYNC_VERSION;
+	kith_be64enc(b + 1, ag->hm->roster->version);
+	kith_be16enc(b + 9, (uint16_t)vv->n);
+	for (i = 0; i < vv->n; i++) {
+		memcpy(b + 11 + 40 * i, vv->e[i].origin, 32);
+		kith_be64enc(b + 11 + 40 * i + 32, vv->e[i].seq);
+	}
+	free(vv);
+	rc = send_one(s, M_HELLO, b, len);
+	free(b);
+	return (rc);
+}
+
+static int
+got_hello(struct sess *s, const uint8_t *b, size_t len)
+{
+	struct store_vv *vv;
+	size_t i, n;
+
+	if (len < 11 || b[0] != SYNC_VERSION || s->hello_rx)
+		return (KITH_EPROTO);
+	n = kith_be16dec(b + 9);
+	if (len != 11 + 40 * n)
+		return (KITH_EPROTO);
+	if ((vv = malloc(sizeof(*vv) + (n + 1) * sizeof(vv->e[0]))) == NULL)
+		return (KITH_ENOMEM);
+	vv->n = n;
+	for (i = 0; i < n; i++) {
+		memcpy(vv->e[i].origin, b + 11 + 40 * i, 32);
+		vv->e[i].seq = kith_be64dec(b + 11 + 40 * i + 32);
+	}
+	free(s->sent);
+	s->sent = vv;
+	s->peer_roster = kith_be64dec(b + 1);
+	s->hello_rx = 1;
+	return (send_roster(s));
+}
+
+static int
+got_roster(struct sess *s, const uint8_t *b, size_t len)
+{
+	struct agent *ag = s->ag;
+	struct roster *r, *old;
+	int rc;
+
+	if ((rc = roster_decode(b, len, ag->hm->account_pk, &r)) != 0) {
+		ag_log("%s (%s) sent a roster that does not verify: %s",
+		    s->p->name, s->p->id8, kith_strerror(rc));
+		return (KITH_EPROTO);
+	}
+	s->peer_roster = r->version;
+	if ((old = malloc(sizeof(*old))) == NULL) {
+		roster_free(r);
+		return (KITH_ENOMEM);
+	}
+	memcpy(old, ag->hm->roster, sizeof(*old));
+	old->blob = NULL;
+	if ((rc = home_roster_install(ag->hm, r)) != 0) {
+		if (rc != KITH_ESTALE)
+			ag_log("%s (%s) sent roster version %llu, which does"
+			    " not follow ours (version %llu): ignored",
+			    s->p->name, s->p->id8,
+			    (unsigned long long)r->version,
+			    (unsigned long long)old->version);
+		roster_free(r);
+		free(old);
+		return (0);
+	}
+	ag_log("roster version %llu from %s (%s)",
+	    (unsigned long long)r->version, s->p->name, s->p->id8);
+	ag_roster_changed(ag, old);
+	free(old);
+	return (0);
+}
+
+static int
+on_rec(void *arg, const struct store_rec *rec)
+{
+	struct sess *s = arg;
+	struct agent *ag = s->ag;
+	json_t *ev;
+	int added, rc;
+
+	if ((rc = ag_tx_begin(ag)) != 0)
+		return (rc);
+	if ((rc = store_rec_put(ag->hm->st, rec, &added)) != 0)
+		return (rc == KITH_EINVAL ? KITH_EPROTO : rc);
+	ag->tx_recs++;
+	ag->tx_bytes += rec->boxlen;
+	s->rx_n++;
+	if (added) {
+		s->rx_new++;
+		if ((ev = ag_record_json(ag, rec)) != NULL)
+			json_array_append_new(ag->tx_events, ev);
+	}
+	return (vv_raise(&s->sent, rec->origin, rec->seq));
+}
+
+static void
+log_caught_up(struct sess *s)
+{
+
+	if (s->cu_logged || !s->cu_rx || !s->cu_tx)
+		return;
+	s->cu_logged = 1;
+	ag_log("caught up with %s (%s): received %llu records (%llu new),"
+	    " sent %llu in %llu ms", s->p->name, s->p->id8,
+	    (unsigned long long)s->rx_n, (unsigned long long)s->rx_new,
+	    (unsigned long long)s->cu_tx_n,
+	    (unsigned long long)(ag_now_ms() - s->since));
+}
+
+static int
+got_live(struct sess *s, uint8_t type, const uint8_t *b, size_t len)
+{
+	int rc;
+
+	if (type != M_HELLO && !s->hello_rx)
+		return (KITH_EPROTO);
+	switch (type) {
+	case M_HELLO:
+		if ((rc = got_hello(s, b, len)) != 0)
+			return (rc);
+		sess_push(s);
+		return (0);
+	case M_ROSTER:
+		return (got_roster(s, b, len));
+	case M_RECS:
+		rc = recparse_feed(&s->rp, b, len, on_rec, s);
+		return (rc);
+	case M_CAUGHTUP:
+		if (len != 8 || s->cu_rx)
+			return (KITH_EPROTO);
+		s->cu_rx = 1;
+		log_caught_up(s);
+		return (0);
+	case M_PING:
+		return (0);
+	default:
+		/* A later version's message: skip it. */
+		return (0);
+	}
+}
+
+static int
+is_lower(const uint8_t a[32], const uint8_t b[32])
+{
+
+	return (memcmp(a, b, 32) < 0);	/* not secret: public keys */
+}
+
+/* The handshake is through: keep the session (or the one we had). */
+static int
+established(struct sess *s)
+{
+	struct agent *ag = s->ag;
+	struct peer *p = s->p;
+	struct sess *old = p->s;
+	const uint8_t *self = ag->hm->dk->sign_pk;
+	int rc, keep_new;
+	char hx[65];
+	json_t *ev;
+
+	if ((rc = noise_hs_split(s->hs, &s->tx, &s->rx)) != 0)
+		return (rc);
+	noise_hs_free(s->hs);
+	s->hs = NULL;
+	if (p->dialing == s)
+		p->dialing = NULL;
+	if (s->m != NULL && s->m->dialing == s) {
+		s->m->dialing = NULL;
+		s->m->backoff = 0;
+		s->m = NULL;
+	}
+	if (old != NULL && old->state == S_LIVE) {
+		/*
+		 * Both devices called each other at once.  Both keep the
+		 * session whose initiator has the lower key; a second session
+		 * from the same side replaces the first (the first is dead).
+		 */
+		if (old->initiator == s->initiator)
+			keep_new = 1;
+		else
+			keep_new = is_lower(s->initiator ? self : p->sign_pk,
+			    s->initiator ? p->sign_pk : self);
+		if (!keep_new) {
+			ag_vlog(ag, "second connection with %s (%s) closed",
+			    p->name, p->id8);
+			return (KITH_EEXIST);
+		}
+		p->s = NULL;
+		sess_close(old, "replaced by a new connection");
+	}
+	s->state = S_LIVE;
+	s->since = s->last_rx = ag_now_ms();
+	p->s = s;
+	p->backoff = 0;
+	if (s->initiator)
+		ag_log("connected to %s (%s) at %s", p->name, p->id8, s->addr);
+	else
+		ag_log("connection from %s (%s) at %s", p->name, p->id8,
+		    s->addr);
+	if ((ev = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "change",
+	    "connected", "peer", "id", p->id8, "name", p->name, "addr",
+	    s->addr, "direction", s->initiator ? "out" : "in")) != NULL) {
+		json_object_set_new(json_object_get(ev, "peer"), "id",
+		    json_string(ag_hex(p->sign_pk, 32, hx)));
+		ctl_publish(ag, "peer", ev);
+	}
+	return (send_hello(s));
+}
+
+/* Responder: whose first message is this? */
+static int
+identify(struct sess *s, const uint8_t *msg, size_t len)
+{
+	struct agent *ag = s->ag;
+	uint8_t pl[64], out[128];
+	size_t i, plen, olen;
+	noise_hs *hs;
+
+	for (i = 0; i < ag->npeers; i++) {
+		struct peer *p = ag->peers[i];
+
+		if (!p->active)
+			continue;
+		if (noise_hs_new(&hs, KK, 0, (const uint8_t *)PROLOGUE,
+		    sizeof(PROLOGUE) - 1, ag->hm->dk->kx_sk, p->kx_pk,
+		    NULL) != 0)
+			return (KITH_ENOMEM);
+		if (noise_hs_read(hs, msg, len, pl, sizeof(pl), &plen) == 0) {
+			s->p = p;
+			s->hs = hs;
+			if (noise_hs_write(hs, NULL, 0, out, sizeof(out),
+			    &olen) != 0)
+				return (KITH_ECRYPTO);
+			{
+				struct obuf ob = { 0 };
+				int rc;
+
+				if ((rc = ob_raw(&ob, out, olen)) == 0)
+					rc = ob_write(s, &ob);
+				free(ob.b);
+				if (rc != 0)
+					return (rc);
+			}
+			return (established(s));
+		}
+		noise_hs_free(hs);
+	}
+	ag_log("refused connection from %s: not an active device of this"
+	    " account", s->addr);
+	return (KITH_EREFUSED);
+}
+
+static int
+on_frame(struct sess *s, uint8_t *f, size_t len)
+{
+	uint8_t pl[64];
+	size_t plen;
+	int rc;
+
+	s->last_rx = ag_now_ms();
+	if (s->state == S_HS && !s->initiator)
+		return (identify(s, f, len));
+	if (s->state == S_HS) {
+		if ((rc = noise_hs_read(s->hs, f, len, pl, sizeof(pl),
+		    &plen)) != 0) {
+			ag_log("%s at %s failed the handshake: it is not the"
+			    " device the roster names", s->p->name, s->addr);
+			return (KITH_EHANDSHAKE);
+		}
+		return (established(s));
+	}
+	if (len < 1 + NOISE_TAGLEN ||
+	    noise_cs_decrypt(s->rx, NULL, 0, f, len, f) != 0)
+		return (KITH_ECRYPTO);
+	return (got_live(s, f[0], f + 1, len - 1 - NOISE_TAGLEN));
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t want, uv_buf_t *buf)
+{
+	struct sess *s = h->data;
+	uint8_t *nb;
+	size_t ncap;
+
+	(void)want;
+	if (s->incap - s->inlen < 65536) {
+		ncap = s->inlen + 65536 + FRAMEMAX;
+		if ((nb = realloc(s->in, ncap)) == NULL) {
+			*buf = uv_buf_init(NULL, 0);
+			return;
+		}
+		s->in = nb;
+		s->incap = ncap;
+	}
+	*buf = uv_buf_init((char *)s->in + s->inlen,
+	    (unsigned)(s->incap - s->inlen));
+}
+
+static void
+on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct sess *s = st->data;
+	struct agent *ag = s->ag;
+	size_t off = 0, flen;
+	char w[128];
+	int rc = 0;
+
+	(void)buf;
+	if (nread == 0 || s->state == S_DEAD)
+		return;
+	if (nread < 0) {
+		if (s->state == S_HS && s->initiator) {
+			if (s->m != NULL)
+				ag_log("%s refused us", s->addr);
+			else
+				ag_log("%s (%s) refused us: this device is not"
+				    " on its roster yet, or was revoked",
+				    s->p->name, s->p->id8);
+			sess_close(s, "refused");
+		} else
+			sess_close(s, nread == UV_EOF ? "connection closed" :
+			    uv_strerror((int)nread));
+		ag_tx_maybe_commit(ag, 1);
+		return;
+	}
+	s->inlen += (size_t)nread;
+	while (s->state != S_DEAD && s->inlen - off >= 2) {
+		flen = kith_be16dec(s->in + off);
+		if (s->inlen - off < 2 + flen)
+			break;
+		rc = on_frame(s, s->in + off + 2, flen);
+		off += 2 + flen;
+		if (rc != 0)
+			break;
+	}
+	if (s->state != S_DEAD) {
+		memmove(s->in, s->in + off, s->inlen - off);
+		s->inlen -= off;
+	}
+	if (rc != 0 && s->state != S_DEAD) {
+		if (rc != KITH_EREFUSED && rc != KITH_EEXIST)
+			ag_log("closing session with %s: %s", who(s, w,
+			    sizeof(w)), kith_strerror(rc));
+		sess_close(s, kith_strerror(rc));
+	}
+	ag_tx_maybe_commit(ag, (size_t)nread < 65536);
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+	struct sess *s = h->data;
+	struct sess **pp;
+
+	for (pp = &s->ag->sessions; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	noise_hs_free(s->hs);
+	noise_cs_free(s->tx);
+	noise_cs_free(s->rx);
+	recparse_free(&s->rp);
+	free(s->sent);
+	free(s->in);
+	free(s);
+}
+
+static void
+retry_later(unsigned *backoff, uint64_t *next_try)
+{
+
+	*backoff = *backoff == 0 ? 1000 : *backoff * 2;
+	if (*backoff > 30000)
+		*backoff = 30000;
+	*next_try = ag_now_ms() + *backoff;
+}
+
+static void
+sess_close(struct sess *s, const char *why)
+{
+	struct agent *ag = s->ag;
+	struct peer *p = s->p;
+	char hx[65];
+	json_t *ev;
+
+	if (s->state == S_DEAD)
+		return;
+	if (s->state == S_LIVE && p != NULL && p->s == s) {
+		p->s = NULL;
+		if (ag->stopping)
+			ag_vlog(ag, "closed session with %s (%s)", p->name,
+			    p->id8);
+		else
+			ag_log("lost %s (%s): %s (received %llu records,"
+			    " sent %llu)", p->name, p->id8, why,
+			    (unsigned long long)s->rx_n,
+			    (unsigned long long)s->tx_n);
+		if ((ev = json_pack("{s:s, s:{s:s, s:s, s:s}, s:s}", "change",
+		    "disconnected", "peer", "id", ag_hex(p->sign_pk, 32, hx),
+		    "name", p->name, "addr", s->addr, "reason", why)) != NULL)
+			ctl_publish(ag, "peer", ev);
+		/* Come back soon: the other side may just have restarted. */
+		p->next_try = ag_now_ms() + 1000;
+	}
+	if (p != NULL && p->dialing == s) {
+		p->dialing = NULL;
+		retry_later(&p->backoff, &p->next_try);
+	}
+	if (s->m != NULL && s->m->dialing == s) {
+		s->m->dialing = NULL;
+		s->m->cand++;
+		s->m->next_try = ag_now_ms() + 200;
+	}
+	s->state = S_DEAD;
+	uv_close((uv_handle_t *)&s->tcp, on_closed);
+}
+
+static struct sess *
+sess_new(struct agent *ag, int initiator)
+{
+	struct sess *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return (NULL);
+	if ((s->sent = calloc(1, sizeof(*s->sent))) == NULL) {
+		free(s);
+		return (NULL);
+	}
+	s->ag = ag;
+	s->initiator = initiator;
+	s->hs_start = ag_now_ms();
+	uv_tcp_init(ag->loop, &s->tcp);
+	s->tcp.data = s;
+	s->next = ag->sessions;
+	ag->sessions = s;
+	return (s);
+}
+
+static void
+tune(struct sess *s)
+{
+	uv_os_fd_t fd;
+	unsigned int ms = s->ag->keepalive * 3000;
+
+	uv_tcp_nodelay(&s->tcp, 1);
+	/* Unacknowledged data for this long ends the connection. */
+	if (uv_fileno((uv_handle_t *)&s->tcp, &fd) == 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms,
+		    sizeof(ms));
+}
+
+static void
+on_connect(uv_connect_t *req, int status)
+{
+	struct sess *s = req->data;
+	uint8_t msg[128];
+	size_t len;
+	struct obuf ob = { 0 };
+	int rc;
+
+	if (s->state == S_DEAD)
+		return;
+	if (status < 0) {
+		ag_vlog(s->ag, "cannot connect to %s: %s", s->addr,
+		    uv_strerror(status));
+		sess_close(s, uv_strerror(status));
+		return;
+	}
+	tune(s);
+	s->state = S_HS;
+	s->hs_start = ag_now_ms();
+	if ((rc = noise_hs_write(s->hs, NULL, 0, msg, sizeof(msg),
+	    &len)) != 0 || (rc = ob_raw(&ob, msg, len)) != 0 ||
+	    (rc = ob_write(s, &ob)) != 0 ||
+	    uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) != 0) {
+		free(ob.b);
+		sess_close(s, "handshake failed");
+		return;
+	}
+	free(ob.b);
+}
+
+static struct sess *
+dial(struct agent *ag, struct peer *p, const struct sockaddr *sa)
+{
+	struct sess *s;
+
+	if ((s = sess_new(ag, 1)) == NULL)
+		return (NULL);
+	s->p = p;
+	ag_addr_text(sa, s->addr, sizeof(s->addr));
+	s->creq.data = s;
+	if (noise_hs_new(&s->hs, KK, 1, (const uint8_t *)PROLOGUE,
+	    sizeof(PROLOGUE) - 1, ag->hm->dk->kx_sk, p->kx_pk, NULL) != 0 ||
+	    uv_tcp_connect(&s->creq, &s->tcp, sa, on_connect) != 0) {
+		sess_close(s, "cannot connect");
+		return (NULL);
+	}
+	ag_vlog(ag, "connecting to %s (%s, %s)", s->addr, p->name, p->id8);
+	return (s);
+}
+
+void
+sess_dial(struct agent *ag, struct peer *p)
+{
+	const struct sockaddr *sa;
+
+	if (p->s != NULL || p->dialing != NULL || p->naddr == 0 ||
+	    !p->active || ag->stopping)
+		return;
+	sa = (const struct sockaddr *)&p->addr[p->nextaddr++ % p->naddr];
+	p->dialing = dial(ag, p, sa);
+	if (p->dialing == NULL)
+		retry_later(&p->backoff, &p->next_try);
+}
+
+void
+sess_dial_manual(struct agent *ag, struct manual *m)
+{
+	struct peer *p = NULL;
+	size_t i, k;
+
+	if (m->dialing != NULL || ag->stopping)
+		return;
+	/* The next device of the roster without a session. */
+	for (k = 0; k < ag->npeers; k++) {
+		i = (m->cand + k) % ag->npeers;
+		if (ag->peers[i]->active && ag->peers[i]->s == NULL &&
+		    ag->peers[i]->dialing == NULL) {
+			p = ag->peers[i];
+			m->cand = i;
+			break;
+		}
+	}
+	if (p == NULL) {
+		if (!m->warned && ag->npeers == 0)
+			ag_log("--peer %s: no other device on this device's"
+			    " roster to try there", m->text);
+		m->warned = 1;
+		m->next_try = ag_now_ms() + 5000;
+		return;
+	}
+	/* A full round of the roster without success: wait longer. */
+	if (m->cand == 0 && m->backoff > 0)
+		retry_later(&m->backoff, &m->next_try);
+	else if (m->backoff == 0)
+		m->backoff = 1000;
+	if ((m->dialing = dial(ag, p, (struct sockaddr *)&m->addr)) != NULL)
+		m->dialing->m = m;
+}
+
+static void
+on_conn(uv_stream_t *server, int status)
+{
+	struct agent *ag = server->data;
+	struct sockaddr_storage ss;
+	struct sess *s, *t;
+	int len = sizeof(ss), unknown = 0;
+
+	if (status < 0)
+		return;
+	for (t = ag->sessions; t != NULL; t = t->next)
+		unknown += t->state == S_HS && !t->initiator;
+	if ((s = sess_new(ag, 0)) == NULL)
+		return;
+	s->state = S_HS;
+	if (uv_accept(server, (uv_stream_t *)&s->tcp) != 0) {
+		sess_close(s, "accept failed");
+		return;
+	}
+	if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&ss, &len) == 0)
+		ag_addr_text((struct sockaddr *)&ss, s->addr, sizeof(s->addr));
+	else
+		strcpy(s->addr, "?");
+	if (unknown >= MAX_UNKNOWN || ag->stopping) {
+		ag_vlog(ag, "too many handshakes at once: closing %s",
+		    s->addr);
+		sess_close(s, "busy");
+		return;
+	}
+	tune(s);
+	if (uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) != 0)
+		sess_close(s, "read failed");
+}
+
+int
+sess_listen(struct agent *ag)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss), r;
+
+	uv_tcp_init(ag->loop, &ag->listener);
+	ag->listener.data = ag;
+	uv_ip4_addr("0.0.0.0", ag->want_port, &sin);
+	if ((r = uv_tcp_bind(&ag->listener, (struct sockaddr *)&sin, 0)) ||
+	    (r = uv_listen((uv_stream_t *)&ag->listener, 64, on_conn))) {
+		ag_log("cannot listen on port %u: %s", ag->want_port,
+		    uv_strerror(r));
+		return (KITH_EIO);
+	}
+	uv_tcp_getsockname(&ag->listener, (struct sockaddr *)&ss, &len);
+	ag->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	ag_log("listening on port %u", ag->port);
+	return (0);
+}
+
+void
+sess_tick(struct agent *ag)
+{
+	struct sess *s, *next;
+	uint64_t now = ag_now_ms(), ka = (uint64_t)ag->keepalive * 1000;
+	size_t i;
+
+	for (s = ag->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->state == S_HS && now - s->hs_start > HS_TIMEOUT_MS) {
+			ag_vlog(ag, "handshake with %s timed out", s->addr);
+			sess_close(s, "handshake timed out");
+		} else if (s->state == S_LIVE && now - s->last_rx > 3 * ka) {
+			sess_close(s, "no answer");
+		} else if (s->state == S_LIVE && now - s->last_tx >= ka) {
+			if (send_one(s, M_PING, NULL, 0) != 0)
+				sess_close(s, "cannot send");
+		}
+	}
+	for (i = 0; i < ag->npeers; i++) {
+		struct peer *p = ag->peers[i];
+
+		if (p->active && p->s == NULL && p->dialing == NULL &&
+		    p->naddr > 0 && now >= p->next_try)
+			sess_dial(ag, p);
+	}
+	for (i = 0; i < ag->nmanual; i++)
+		if (ag->manual[i].dialing == NULL &&
+		    now >= ag->manual[i].next_try)
+			sess_dial_manual(ag, &ag->manual[i]);
+}
+
+void
+sess_close_all(struct agent *ag, const char *why)
+{
+	struct sess *s;
+
+	for (s = ag->sessions; s != NULL; s = s->next)
+		sess_close(s, why);
+	if (ag->listener.data != NULL && !uv_is_closing(
+	    (uv_handle_t *)&ag->listener))
+		uv_close((uv_handle_t *)&ag->listener, NULL);
+}
+
+/* Sessions with devices no longer active on the roster end now. */
+void
+sess_drop_inactive(struct agent *ag)
+{
+	struct sess *s;
+
+	for (s = ag->sessions; s != NULL; s = s->next)
+		if (s->p != NULL && !s->p->active)
+			sess_close(s, "no longer on the roster");
+}
+
+json_t *
+sess_peers_json(struct agent *ag)
+{
+	struct sess *s;
+	char hx[65];
+	json_t *a = json_array();
+
+	for (s = ag->sessions; s != NULL; s = s->next) {
+		if (s->state != S_LIVE)
+			continue;
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s,"
+		    " s:I, s:I, s:I, s:s}", "id", ag_hex(s->p->sign_pk, 32,
+		    hx), "name", s->p->name, "addr", s->addr, "direction",
+		    s->initiator ? "out" : "in", "since",
+		    (json_int_t)(kith_now() - (ag_now_ms() - s->since) / 1000),
+		    "sent", (json_int_t)s->tx_n, "received",
+		    (json_int_t)s->rx_n, "state", s->cu_rx && s->cu_tx ?
+		    "live" : "syncing"));
+	}
+	return (a);
+}
