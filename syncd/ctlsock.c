@@ -163,7 +163,7 @@ read_obj(ctl_client *c, json_t **out)
 	json_t *o;
 
 	for (;;) {
-		if ((nl = memchr(c->buf, '\n', c->len)) != NULL) {
+		if (c->len > 0 && (nl = memchr(c->buf, '\n', c->len)) != NULL) {
 			used = (size_t)(nl - c->buf);
 			o = json_loadb(c->buf, used, 0, NULL);
 			memmove(c->buf, nl + 1, c->len - used - 1);
@@ -202,8 +202,12 @@ ctl_call(ctl_client *c, json_t *req, json_t **resp)
 	size_t len;
 	int rc;
 
+	if (req == NULL)
+		return (KITH_ENOMEM);
 	json_object_set_new(req, "id", json_integer(want));
-	if ((line = json_dumps(req, JSON_COMPACT)) == NULL)
+	line = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (line == NULL)
 		return (KITH_ENOMEM);
 	len = strlen(line);
 	line[len] = '\n';	/* json_dumps left room: the NUL */

@@ -31,8 +31,8 @@ typedef struct ctl_client ctl_client;
 int ctl_connect(const char *path, ctl_client **out);
 
 /**
- * ctl_call(c, req, resp): send ${req} (its "id" is set here) and wait for
- * its response, skipping events.  *${resp} is the whole response object
+ * ctl_call(c, req, resp): send ${req} (its "id" is set here; the call
+ * takes the reference) and wait for its response, skipping events.  *${resp} is the whole response object
  * (json_decref it).  Returns 0 (check "ok" in the response), KITH_ECLOSED,
  * KITH_EPROTO or KITH_ENOMEM.
  */

@@ -70,6 +70,14 @@ void cli_progress(void *arg, uint64_t nrec, uint64_t totrec, uint64_t nbytes,
 void cli_progress_end(void);
 
 /**
+ * cli_agent(hm): a connection to the running agent of this home, or NULL
+ * when none runs.  cli_agent_poke(hm): tell a running agent that this
+ * process changed the home (it would notice within a second anyway).
+ */
+struct ctl_client *cli_agent(const struct home *hm);
+void cli_agent_poke(const struct home *hm);
+
+/**
  * cli_hex(b, len): a static hex string of ${b} (len <= 32).
  */
 const char *cli_hex(const uint8_t *b, size_t len);

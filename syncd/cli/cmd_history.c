@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ctlsock.h"
 #include "kith_err.h"
 
 static const char history_usage[] =
@@ -80,6 +81,7 @@ import_stream(struct home *hm, FILE *f, const char *what)
 	if ((rc = store_commit(hm->st)) != 0)
 		return (cli_fail(rc, "cannot commit to the store: %s",
 		    kith_strerror(rc)));
+	cli_agent_poke(hm);
 	if (cli.json)
 		cli_json_out(json_pack("{s:b, s:I, s:I}", "ok", 1, "added",
 		    (json_int_t)added, "duplicates", (json_int_t)dup));
@@ -94,7 +96,8 @@ add_one(struct home *hm, int argc, char **argv)
 {
 	static const char *const fields[] = { "service", "id", "from", "to",
 	    "time", "subject", "body" };
-	json_t *o;
+	json_t *o, *resp;
+	ctl_client *c;
 	char *text;
 	size_t i, k;
 	int rc, a;
@@ -125,6 +128,26 @@ add_one(struct home *hm, int argc, char **argv)
 	}
 	if (text == NULL)
 		return (cli_fail(KITH_ENOMEM, "out of memory"));
+	/* With the agent running, through it: it sends the record on. */
+	if ((c = cli_agent(hm)) != NULL) {
+		rc = ctl_call(c, json_pack("{s:s, s:s}", "op", "append",
+		    "text", text), &resp);
+		ctl_close(c);
+		free(text);
+		if (rc != 0)
+			return (cli_fail(rc, "history add: the agent did not"
+			    " answer: %s", kith_strerror(rc)));
+		if (!json_is_true(json_object_get(resp, "ok"))) {
+			rc = cli_fail(KITH_EFORMAT, "history add: %s",
+			    json_string_value(json_object_get(
+			    json_object_get(resp, "error"), "message")));
+			json_decref(resp);
+			return (rc);
+		}
+		a = json_is_true(json_object_get(resp, "added"));
+		json_decref(resp);
+		goto done;
+	}
 	if ((rc = store_begin(hm->st)) == 0) {
 		rc = hist_add(hm->h, text, strlen(text), &a);
 		if (rc == 0)
@@ -138,6 +161,7 @@ add_one(struct home *hm, int argc, char **argv)
 		    " with string \"service\" and \"id\""));
 	if (rc != 0)
 		return (cli_fail(rc, "history add: %s", kith_strerror(rc)));
+done:
 	if (cli.json)
 		cli_json_out(json_pack("{s:b, s:b}", "ok", 1, "added", a));
 	else

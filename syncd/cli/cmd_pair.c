@@ -115,6 +115,9 @@ on_conn(uv_poll_t *p, int status, int events)
 	}
 	rc = pair_serve(s->hm, &s->t, &s->ps, fd, &ui);
 	cli_progress_end();
+	/* A running agent takes the new roster to the other devices now. */
+	if (s->ps.used)
+		cli_agent_poke(s->hm);
 	if (s->ps.done) {
 		show_stop(s, 0);
 		return;
@@ -748,6 +751,7 @@ cmd_join(int argc, char **argv)
 	(void)store_meta_del(hm->st, "pending_ticket");
 	if (store_count(hm->st, NULL, STORE_UNIQUE, &n, NULL) != 0)
 		n = stored;
+	cli_agent_poke(hm);
 	if (cli.json)
 		cli_json_out(json_pack("{s:b, s:s, s:I, s:I}", "ok", 1,
 		    "device", name, "received", (json_int_t)stored,

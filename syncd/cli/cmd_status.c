@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "ctlsock.h"
 #include "kith_err.h"
 #include "pair.h"
 
@@ -21,6 +22,15 @@ when(uint64_t t)
 	return (buf);
 }
 
+/* Who a device is, by its key: its name on the roster. */
+static const char *
+by_name(const struct home *hm, const uint8_t pk[32])
+{
+	const struct roster_dev *d = roster_find_sign(hm->roster, pk);
+
+	return (d != NULL ? d->name : "a device not on the roster");
+}
+
 static json_t *
 dev_json(const struct home *hm, const struct roster_dev *d)
 {
@@ -33,6 +43,10 @@ dev_json(const struct home *hm, const struct roster_dev *d)
 	    "status", d->status == ROSTER_ACTIVE ? "active" : "revoked",
 	    "added", when(d->added), "this",
 	    memcmp(d->sign_pk, hm->dk->sign_pk, 32) == 0); /* not secret */
+	json_object_set_new(o, "added_by", json_string(cli_hex(d->added_by,
+	    32)));
+	json_object_set_new(o, "added_by_name", json_string(by_name(hm,
+	    d->added_by)));
 	if (d->status == ROSTER_REVOKED)
 		json_object_set_new(o, "revoked", json_string(when(d->revoked)));
 	return (o);
@@ -77,10 +91,12 @@ cmd_devices(int argc, char **argv)
 			const struct roster_dev *d = &hm->roster->dev[i];
 
 			pair_fingerprint(d->sign_pk, fp);
-			printf("  %c %-20s %s  %-7s added %s%s%s\n",
+			printf("  %c %-20s %s  %-7s added %s by %s%s%s\n",
 			    memcmp(d->sign_pk, hm->dk->sign_pk, 32) /* not secret */ ? ' ' :
 			    '*', d->name, fp, d->status == ROSTER_ACTIVE ?
 			    "active" : "revoked", when(d->added),
+			    memcmp(d->added_by, d->sign_pk, 32) == 0 ? /* not secret */
+			    "itself (first device)" : by_name(hm, d->added_by),
 			    d->status == ROSTER_REVOKED ? ", revoked " : "",
 			    d->status == ROSTER_REVOKED ? when(d->revoked) :
 			    "");
@@ -90,23 +106,54 @@ cmd_devices(int argc, char **argv)
 	return (0);
 }
 
+/* What the running agent says, or {"running": false, "socket": …}. */
+static json_t *
+agent_status(const struct home *hm)
+{
+	char path[PATH_MAX];
+	ctl_client *c;
+	json_t *resp = NULL, *o;
+
+	if (ctl_socket_path(hm->dir, 0, path, sizeof(path)) != 0)
+		path[0] = '\0';
+	if ((c = cli_agent(hm)) == NULL ||
+	    ctl_call(c, json_pack("{s:s}", "op", "status"), &resp) != 0 ||
+	    !json_is_true(json_object_get(resp, "ok"))) {
+		ctl_close(c);
+		json_decref(resp);
+		return (json_pack("{s:b, s:s}", "running", 0, "socket", path));
+	}
+	ctl_close(c);
+	o = json_pack("{s:b, s:s, s:O, s:O, s:O}", "running", 1, "socket",
+	    path, "pid", json_object_get(resp, "pid"), "port",
+	    json_object_get(resp, "port"), "peers",
+	    json_object_get(resp, "peers"));
+	json_object_set(o, "mdns", json_object_get(resp, "mdns"));
+	json_decref(resp);
+	return (o);
+}
+
 int
 cmd_status(int argc, char **argv)
 {
 	struct home *hm;
 	uint64_t n = 0, bytes = 0;
 	size_t active = 0, i;
+	json_t *agent, *p;
 	char fp[15];
 	int rc;
 
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-		printf("usage: kith status\nShow the account, this device and"
-		    " the history held.\n");
+		printf("usage: kith status\nShow the account, this device, the"
+		    " history held, and the agent\n(kithd) with the devices it"
+		    " is syncing with.\n");
 		return (0);
 	}
 	if (cli_open(0, &hm) != 0)
 		return (1);
+	agent = agent_status(hm);
 	if ((rc = store_count(hm->st, NULL, STORE_UNIQUE, &n, &bytes)) != 0) {
+		json_decref(agent);
 		home_close(hm);
 		return (cli_fail(rc, "cannot read the store: %s",
 		    kith_strerror(rc)));
@@ -134,6 +181,7 @@ cmd_status(int argc, char **argv)
 		if (hm->h != NULL)
 			json_object_set_new(o, "epoch",
 			    json_integer(hist_epoch(hm->h)));
+		json_object_set_new(o, "agent", agent);
 		cli_json_out(o);
 	} else {
 		printf("home:     %s\n", cli.home);
@@ -146,7 +194,31 @@ cmd_status(int argc, char **argv)
 			    (unsigned long long)hm->roster->version, active);
 		printf("history:  %llu records, %.1f MB encrypted\n",
 		    (unsigned long long)n, (double)bytes / 1e6);
-		printf("agent:    not running (kithd comes with sync)\n");
+		if (!json_is_true(json_object_get(agent, "running")))
+			printf("agent:    not running (start it with 'kithd',"
+			    " or the kithd user service)\n");
+		else {
+			printf("agent:    running, pid %lld, %s\n",
+			    (long long)json_integer_value(json_object_get(
+			    agent, "pid")), json_string_value(
+			    json_object_get(agent, "socket")));
+			if (json_array_size(json_object_get(agent,
+			    "peers")) == 0)
+				printf("peers:    none in view\n");
+			json_array_foreach(json_object_get(agent, "peers"), i,
+			    p)
+				printf("peer:     %s at %s (%s), %lld sent,"
+				    " %lld received\n",
+				    json_string_value(json_object_get(p,
+				    "name")), json_string_value(
+				    json_object_get(p, "addr")),
+				    json_string_value(json_object_get(p,
+				    "state")), (long long)json_integer_value(
+				    json_object_get(p, "sent")),
+				    (long long)json_integer_value(
+				    json_object_get(p, "received")));
+		}
+		json_decref(agent);
 	}
 	home_close(hm);
 	return (0);

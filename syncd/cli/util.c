@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "ctlsock.h"
 #include "kith_err.h"
 #include "kith_util.h"
 
@@ -243,4 +244,29 @@ cli_progress_end(void)
 		fputc('\n', stderr);
 	bar.drawn = 0;
 	bar.start = bar.last = 0;
+}
+
+struct ctl_client *
+cli_agent(const struct home *hm)
+{
+	char path[PATH_MAX];
+	ctl_client *c;
+
+	if (ctl_socket_path(hm->dir, 0, path, sizeof(path)) != 0 ||
+	    ctl_connect(path, &c) != 0)
+		return (NULL);
+	return (c);
+}
+
+void
+cli_agent_poke(const struct home *hm)
+{
+	ctl_client *c;
+	json_t *resp = NULL;
+
+	if ((c = cli_agent(hm)) == NULL)
+		return;
+	(void)ctl_call(c, json_pack("{s:s}", "op", "rescan"), &resp);
+	json_decref(resp);
+	ctl_close(c);
 }

@@ -270,7 +270,7 @@ ag_record_json(struct agent *ag, const struct store_rec *rec)
 
 /* Append ${records} (an array of objects) as one transaction. */
 int
-ag_append(struct agent *ag, json_t *records, json_t *resp)
+ag_append(struct agent *ag, json_t *records, int single, json_t *resp)
 {
 	uint8_t rid[STORE_RIDLEN];
 	uint64_t seq, nadded = 0;
@@ -285,7 +285,13 @@ ag_append(struct agent *ag, json_t *records, json_t *resp)
 	if ((evs = json_array()) == NULL || (rc = store_begin(ag->hm->st)))
 		goto done;
 	json_array_foreach(records, i, r) {
-		if ((txt = json_dumps(r, JSON_COMPACT)) == NULL) {
+		/* A string is a record's text, kept byte for byte. */
+		if (json_is_string(r))
+			txt = strndup(json_string_value(r),
+			    json_string_length(r));
+		else
+			txt = json_dumps(r, JSON_COMPACT);
+		if (txt == NULL) {
 			rc = KITH_EFORMAT;
 			break;
 		}
@@ -299,7 +305,11 @@ ag_append(struct agent *ag, json_t *records, json_t *resp)
 				    (json_int_t)seq);
 				json_object_set_new(ev, "rid", json_string(
 				    ag_hex(rid, STORE_RIDLEN, hx)));
-				json_object_set(ev, "record", r);
+				if (json_is_object(r))
+					json_object_set(ev, "record", r);
+				else
+					json_object_set_new(ev, "record",
+					    json_loads(txt, 0, NULL));
 				json_array_append_new(evs, ev);
 			}
 		}
@@ -307,7 +317,7 @@ ag_append(struct agent *ag, json_t *records, json_t *resp)
 		free(txt);
 		if (rc != 0)
 			break;
-		if (json_array_size(records) == 1) {
+		if (single) {
 			json_object_set_new(resp, "added", json_boolean(added));
 			json_object_set_new(resp, "origin", json_string(ag_hex(
 			    ag->hm->dk->sign_pk, 32, hx)));
@@ -323,7 +333,7 @@ ag_append(struct agent *ag, json_t *records, json_t *resp)
 	}
 	if ((rc = store_commit(ag->hm->st)) != 0)
 		goto done;
-	if (json_array_size(records) != 1) {
+	if (!single) {
 		json_object_set_new(resp, "added", json_integer(
 		    (json_int_t)nadded));
 		json_object_set_new(resp, "held", json_integer(

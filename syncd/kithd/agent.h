@@ -116,7 +116,7 @@ int ag_tx_begin(struct agent *ag);
 void ag_tx_commit(struct agent *ag);
 void ag_tx_maybe_commit(struct agent *ag, int drained);
 void ag_store_changed(struct agent *ag);
-int ag_append(struct agent *ag, json_t *records, json_t *resp);
+int ag_append(struct agent *ag, json_t *records, int single, json_t *resp);
 void ag_check_disk(struct agent *ag);
 json_t *ag_record_json(struct agent *ag, const struct store_rec *rec);
 json_t *ag_dev_json(const struct agent *ag, const struct roster_dev *d);

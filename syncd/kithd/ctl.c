@@ -217,40 +217,48 @@ static int
 op_append(struct agent *ag, json_t *req, json_t *resp, const char **code,
     const char **msg)
 {
-	json_t *one = json_object_get(req, "record");
-	json_t *many = json_object_get(req, "records"), *arr, *r;
-	size_t i;
+	static const char *const forms[] = { "record", "records", "text",
+	    "texts" };
+	json_t *v = NULL, *arr, *r;
+	size_t i, nf = 0, k = 0;
 	int rc;
 
-	if ((one == NULL) == (many == NULL) ||
-	    (one != NULL && !json_is_object(one)) ||
-	    (many != NULL && (!json_is_array(many) ||
-	    json_array_size(many) == 0 ||
-	    json_array_size(many) > MAXAPPEND))) {
-		*code = "bad_request";
-		*msg = "append takes \"record\" (an object) or \"records\" (an"
-		    " array of 1 to 10000 objects)";
+	for (i = 0; i < 4; i++)
+		if (json_object_get(req, forms[i]) != NULL) {
+			v = json_object_get(req, forms[i]);
+			k = i;
+			nf++;
+		}
+	*code = "bad_request";
+	*msg = "append takes one of \"record\" (an object), \"text\" (a"
+	    " record's JSON text), or \"records\" / \"texts\" (arrays of 1 to"
+	    " 10000 of them)";
+	if (nf != 1)
 		return (-1);
-	}
-	if (one != NULL) {
+	if (k == 0 || k == 2) {
 		arr = json_array();
-		json_array_append(arr, one);
-	} else
-		arr = json_incref(many);
+		json_array_append(arr, v);
+	} else if (!json_is_array(v) || json_array_size(v) == 0 ||
+	    json_array_size(v) > MAXAPPEND)
+		return (-1);
+	else
+		arr = json_incref(v);
 	json_array_foreach(arr, i, r)
-		if (!json_is_object(r)) {
+		if (k < 2 ? !json_is_object(r) : !json_is_string(r)) {
 			json_decref(arr);
 			*code = "bad_record";
-			*msg = "a record is a JSON object with string members"
-			    " \"service\" and \"id\"";
+			*msg = k < 2 ? "a record is a JSON object with string"
+			    " members \"service\" and \"id\"" : "\"text\" and"
+			    " \"texts\" hold strings";
 			return (-1);
 		}
-	rc = ag_append(ag, arr, resp);
+	rc = ag_append(ag, arr, k == 0 || k == 2, resp);
 	json_decref(arr);
 	if (rc != 0) {
 		*code = err_code(rc);
 		*msg = rc == KITH_EFORMAT ? "a record is a JSON object with"
 		    " non-empty string members \"service\" and \"id\"" :
+		    rc == KITH_ETOOBIG ? "a record is at most 16 MiB" :
 		    kith_strerror(rc);
 		return (-1);
 	}
@@ -520,6 +528,8 @@ handle(struct client *c, const char *line, size_t len)
 		json_object_set_new(resp, "peers", sess_peers_json(ag));
 	else if (strcmp(o, "subscribe") == 0)
 		rc = op_subscribe(c, req, resp, &msg);
+	else if (strcmp(o, "rescan") == 0)
+		ag_check_disk(ag);
 	else {
 		code = "unknown_op";
 		msg = "unknown op: see docs/API.md";

@@ -4,8 +4,22 @@
 # then:
 #
 #   hosts_init                      bridge namespace, $HOSTS_TMP, cleanup trap
-#   host_add NAME IP [--no-avahi]   a host on the bridge, with its own
-#                                   dbus-daemon and avahi-daemon
+#   host_add NAME IP [--no-avahi] [--link SEG]
+#                                   a host on segment SEG (default "lan"),
+#                                   with its own dbus-daemon and
+#                                   avahi-daemon; IP may carry a /PREFIX
+#                                   (default /24)
+#   host_link NAME SEG IP           give host NAME one more interface
+#                                   (kveth1, kveth2, ...) on segment SEG;
+#                                   restarts the host's avahi-daemon so
+#                                   that it serves every interface (do it
+#                                   before starting programs that talk to
+#                                   avahi on that host)
+#   host_link_down NAME [IFACE] [--far]
+#   host_link_up NAME [IFACE] [--far]
+#                                   cut host NAME off (every interface, or
+#                                   IFACE alone) and reconnect it; see
+#                                   "Partitions" below
 #   host_exec NAME CMD...           run CMD on the host, in the foreground
 #   host_bg NAME CMD...             run CMD on the host in the background;
 #                                   prints its PID (also in $HOST_BG_PID),
@@ -13,7 +27,9 @@
 #                                   in $HOST_BG_LOG); once CMD ends, its
 #                                   exit status is in bg.N.rc beside the log
 #   host_bg_log NAME                path of the host's latest host_bg log
-#   host_ip NAME                    the host's address
+#   host_ip NAME [SEG]              the host's address (on SEG; default:
+#                                   its first interface's), no prefix
+#   host_ifaces NAME                the host's interfaces, one a line
 #   hosts_cleanup                   stop and remove everything (idempotent;
 #                                   also run by the trap)
 #
@@ -42,7 +58,31 @@
 #
 #   dbus-daemon   system-bus-like, on unix:path=$HOSTS_TMP/NAME/bus, which
 #                 is DBUS_SYSTEM_BUS_ADDRESS for everything on the host
-#   avahi-daemon  mDNS on kveth0 only, IPv4 only, host name kith-NAME.local
+#   avahi-daemon  mDNS on the host's kveth* only, IPv4 only, host name
+#                 kith-NAME.local, no reflector
+#
+# Segments.  The picture above is segment "lan", bridge br0.  Any other
+# segment SEG is a bridge br-SEG in the same namespace kb-$$, created the
+# first time a host links to it; bridges are not connected to each other
+# and no host forwards or reflects mDNS, so hosts that share no segment
+# cannot reach each other at all.  A host's first interface is kveth0
+# (bridge port v-NAME); host_link adds kveth1, kveth2, ... (bridge ports
+# v-NAME-1, ...).  Give each segment its own subnet.  A chain A - B - C:
+#
+#     host_add a 192.0.2.11 --link one
+#     host_add b 192.0.2.12 --link one
+#     host_link b two 198.51.100.12
+#     host_add c 198.51.100.13 --link two
+#
+# Partitions.  host_link_down sets the host's own end of the veth down
+# (kveth*): the host's kernel sees its link go, its routes through it go,
+# its avahi-daemon drops the interface (and finds its peers again once the
+# link is back), like a laptop leaving the Wi-Fi.  Nothing is sent on the
+# way out: no FIN, no RST, no mDNS goodbye, so TCP sessions across the cut
+# are broken only by timeouts.  With --far, the bridge's end (v-NAME...)
+# goes down instead: the host's link stays configured with no carrier, its
+# avahi-daemon notices nothing, and every packet to or from it is lost,
+# like a cable cut between two switches.  host_link_up undoes either.
 #
 # avahi-daemon insists on /run/avahi-daemon/pid and refuses to start twice,
 # so each one runs in a private mount namespace where $HOSTS_TMP/NAME/run is
@@ -127,14 +167,16 @@ hosts__spawn() {
 }
 
 # The environment every command on host NAME runs in, as a command prefix
-# in the array HOSTS__ENV: the host's system bus, its own HOME, no XDG
-# directories or session bus of the caller's.
+# in the array HOSTS__ENV: the host's system bus, its own HOME and its own
+# XDG_RUNTIME_DIR ($HOSTS_TMP/NAME/xdg, mode 0700, where kithd puts its
+# control socket), no other XDG directories or session bus of the caller's.
 hosts__env() {
 	local dir="$HOSTS_TMP/$1"
 	HOSTS__ENV=(env -u XDG_CONFIG_HOME -u XDG_DATA_HOME
-	    -u XDG_STATE_HOME -u XDG_CACHE_HOME -u XDG_RUNTIME_DIR
+	    -u XDG_STATE_HOME -u XDG_CACHE_HOME -u KITH_SOCKET
 	    -u DBUS_SESSION_BUS_ADDRESS
 	    "DBUS_SYSTEM_BUS_ADDRESS=unix:path=$dir/bus"
+	    "XDG_RUNTIME_DIR=$dir/xdg"
 	    AVAHI_COMPAT_NOWARN=1 "HOME=$dir/home")
 }
 
@@ -175,6 +217,53 @@ hosts_init() {
 	hosts__ip -n "$HOSTS_BR" link set lo up
 	hosts__ip -n "$HOSTS_BR" link add br0 type bridge forward_delay 0
 	hosts__ip -n "$HOSTS_BR" link set br0 up
+	echo "lan br0" >"$HOSTS_TMP/segments"
+}
+
+# The bridge of segment SEG, created on first use.
+hosts__bridge() {
+	local seg=$1 s br
+	[[ $seg =~ ^[a-z0-9]{1,10}$ ]] ||
+	    hosts__fail "segment name '$seg': 1-10 of [a-z0-9]"
+	while read -r s br; do
+		[ "$s" = "$seg" ] && { echo "$br"; return 0; }
+	done <"$HOSTS_TMP/segments"
+	br="br-$seg"
+	hosts__ip -n "$HOSTS_BR" link add "$br" type bridge forward_delay 0
+	hosts__ip -n "$HOSTS_BR" link set "$br" up
+	echo "$seg $br" >>"$HOSTS_TMP/segments"
+	echo "$br"
+}
+
+# hosts__addr IP: IP with its prefix (default /24), or fail.
+hosts__addr() {
+	local ip=$1
+	[[ $ip =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}(/[0-9]{1,2})?$ ]] ||
+	    hosts__fail "bad IPv4 address '$ip'"
+	[[ $ip == */* ]] || ip="$ip/24"
+	echo "$ip"
+}
+
+# hosts__plug NAME SEG IP: a new veth from host NAME to segment SEG; the
+# host's end is kvethN, N the number of links the host had.  Appends
+# "IFACE SEG IP/PREFIX PORT" to $HOSTS_TMP/NAME/links.
+hosts__plug() {
+	local name=$1 seg=$2 addr br n ifc port ns
+	ns=$(hosts__ns "$name")
+	addr=$(hosts__addr "$3") || exit 1
+	br=$(hosts__bridge "$seg") || exit 1
+	n=$(wc -l <"$HOSTS_TMP/$name/links")
+	ifc="kveth$n"
+	if [ "$n" = 0 ]; then port="v-$name"; else port="v-$name-$n"; fi
+	if grep -q " $seg " "$HOSTS_TMP/$name/links"; then
+		hosts__fail "host $name is on segment $seg already"
+	fi
+	hosts__ip -n "$HOSTS_BR" link add "$port" type veth peer name "$ifc" \
+	    netns "$ns"
+	hosts__ip -n "$HOSTS_BR" link set "$port" master "$br" up
+	hosts__ip -n "$ns" addr add "$addr" dev "$ifc"
+	hosts__ip -n "$ns" link set "$ifc" up
+	echo "$ifc $seg $addr $port" >>"$HOSTS_TMP/$name/links"
 }
 
 hosts__write_dbus_conf() {
@@ -198,15 +287,16 @@ EOF
 }
 
 hosts__write_avahi_conf() {
-	local dir=$1 name=$2
+	local dir=$1 name=$2 ifaces
+	ifaces=$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $1 }' "$dir/links")
 	cat >"$dir/avahi-daemon.conf" <<EOF
-# avahi-daemon for simulated host $name: mDNS on its veth only, IPv4 only.
+# avahi-daemon for simulated host $name: mDNS on its veths only, IPv4 only.
 [server]
 host-name=kith-$name
 domain-name=local
 use-ipv4=yes
 use-ipv6=no
-allow-interfaces=kveth0
+allow-interfaces=$ifaces
 enable-dbus=yes
 ratelimit-interval-usec=1000000
 ratelimit-burst=1000
@@ -244,32 +334,40 @@ hosts__wait_bus() {
 }
 
 host_add() {
-	local name=${1-} ip=${2-} avahi=1 ns dir pid start
+	local name=${1-} ip=${2-} avahi=1 seg=lan ns dir pid start
 	[ -n "$HOSTS_TMP" ] || hosts__fail "hosts_init has not been called"
 	[[ $name =~ ^[a-z0-9]{1,10}$ ]] ||
 	    hosts__fail "host name '$name': 1-10 of [a-z0-9]"
-	[[ $ip =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] ||
+	[[ $ip =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}(/[0-9]{1,2})?$ ]] ||
 	    hosts__fail "host $name: bad IPv4 address '$ip'"
-	case ${3-} in
-	"") ;;
-	--no-avahi) avahi=0 ;;
-	*) hosts__fail "host_add: unknown option '$3'" ;;
-	esac
+	shift 2
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--no-avahi) avahi=0 ;;
+		--link)
+			[ $# -ge 2 ] || hosts__fail "host_add: --link SEG"
+			seg=$2
+			shift
+			;;
+		*) hosts__fail "host_add: unknown option '$1'" ;;
+		esac
+		shift
+	done
 	ns=$(hosts__ns "$name")
 	dir="$HOSTS_TMP/$name"
 	[ ! -e "$dir" ] || hosts__fail "host $name exists already"
-	mkdir -p "$dir/run/avahi-daemon" "$dir/services" "$dir/home"
-	(( ${#dir} + 4 < 100 )) || hosts__fail "$dir: too long for a socket"
+	mkdir -p "$dir/run/avahi-daemon" "$dir/services" "$dir/home" \
+	    "$dir/xdg"
+	chmod 700 "$dir/xdg"
+	# The longest socket path: kithd's, $dir/xdg/kith/kithd-<16>.sock.
+	(( ${#dir} + 32 < 108 )) || hosts__fail "$dir: too long for a socket"
+	: >"$dir/links"
 
 	echo "$ns" >>"$HOSTS_TMP/netns"
 	hosts__ip netns add "$ns"
 	hosts__ip -n "$ns" link set lo up
-	hosts__ip -n "$HOSTS_BR" link add "v-$name" type veth peer name kveth0 \
-	    netns "$ns"
-	hosts__ip -n "$HOSTS_BR" link set "v-$name" master br0 up
-	hosts__ip -n "$ns" addr add "$ip/24" dev kveth0
-	hosts__ip -n "$ns" link set kveth0 up
-	echo "$ip" >"$dir/ip"
+	hosts__plug "$name" "$seg" "$ip"
+	echo "${ip%/*}" >"$dir/ip"
 	[ "$avahi" = 1 ] || return 0
 
 	hosts__write_dbus_conf "$dir"
@@ -316,6 +414,88 @@ hosts__start_avahi() {
 		cat "$dir/avahi.log" >&2
 		hosts__fail "host $name: avahi-daemon did not become ready"
 	}
+}
+
+# Stop host NAME's avahi-daemon, if it runs (by the PID we recorded).
+hosts__stop_avahi() {
+	local name=$1 dir="$HOSTS_TMP/$1" pid start i
+	pid=$(cat "$dir/avahi.pid" 2>/dev/null) || return 0
+	start=$(awk -v p="$pid" '$1 == p { s = $2 } END { print s }' \
+	    "$HOSTS_TMP/pids")
+	rm -f "$dir/avahi.pid"
+	[ -n "$start" ] && hosts__alive "$pid" "$start" || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		hosts__alive "$pid" "$start" || break
+		sleep 0.05
+	done
+	if hosts__alive "$pid" "$start"; then
+		kill -KILL "$pid" 2>/dev/null || true
+		for ((i = 0; i < 40; i++)); do
+			hosts__alive "$pid" "$start" || break
+			sleep 0.05
+		done
+	fi
+	hosts__alive "$pid" "$start" &&
+	    hosts__fail "host $name: avahi-daemon $pid does not stop"
+	wait "$pid" 2>/dev/null || true
+	return 0
+}
+
+host_link() {
+	local name=${1-} seg=${2-} ip=${3-} dir
+	hosts__need_host "$name"
+	if [ -z "$seg" ] || [ -z "$ip" ]; then
+		hosts__fail "usage: host_link NAME SEG IP"
+	fi
+	dir="$HOSTS_TMP/$name"
+	hosts__plug "$name" "$seg" "$ip"
+	# avahi-daemon reads allow-interfaces once, at start.
+	if [ -f "$dir/avahi-daemon.conf" ]; then
+		hosts__write_avahi_conf "$dir" "$name"
+		if [ -f "$dir/avahi.pid" ]; then
+			hosts__stop_avahi "$name"
+			hosts__start_avahi "$name"
+		fi
+	fi
+}
+
+host_ifaces() {
+	hosts__need_host "${1-}"
+	awk '{ print $1 }' "$HOSTS_TMP/$1/links"
+}
+
+# hosts__updown NAME up|down [IFACE] [--far]
+hosts__updown() {
+	local name=$1 how=$2 ifc='' far=0 i s a port found=0
+	shift 2
+	for a in "$@"; do
+		case $a in
+		--far) far=1 ;;
+		kveth*) ifc=$a ;;
+		*) hosts__fail "host_link_$how: bad argument '$a'" ;;
+		esac
+	done
+	while read -r i s a port; do
+		[ -z "$ifc" ] || [ "$ifc" = "$i" ] || continue
+		found=1
+		if [ "$far" = 1 ]; then
+			hosts__ip -n "$HOSTS_BR" link set "$port" "$how"
+		else
+			hosts__ip -n "$(hosts__ns "$name")" link set "$i" "$how"
+		fi
+	done <"$HOSTS_TMP/$name/links"
+	[ "$found" = 1 ] || hosts__fail "host $name has no interface '$ifc'"
+}
+
+host_link_down() {
+	hosts__need_host "${1-}"
+	hosts__updown "$1" down "${@:2}"
+}
+
+host_link_up() {
+	hosts__need_host "${1-}"
+	hosts__updown "$1" up "${@:2}"
 }
 
 host_exec() {
@@ -373,8 +553,16 @@ host_bg_log() {
 }
 
 host_ip() {
+	local i s a p
 	hosts__need_host "${1-}"
-	cat "$HOSTS_TMP/$1/ip"
+	if [ -z "${2-}" ]; then
+		cat "$HOSTS_TMP/$1/ip"
+		return 0
+	fi
+	while read -r i s a p; do
+		[ "$s" = "$2" ] && { echo "${a%/*}"; return 0; }
+	done <"$HOSTS_TMP/$1/links"
+	hosts__fail "host $1 is not on segment '$2'"
 }
 
 # Signal everything we started: recorded PIDs (as process groups when they
