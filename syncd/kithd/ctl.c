@@ -340,7 +340,7 @@ op_read(struct agent *ag, json_t *req, json_t *resp, const char **code,
 	struct store_vv *have = NULL;
 	struct reader rd;
 	uint8_t co[32];
-	uint64_t cs;
+	uint64_t cs = 0;
 	char c[96], hx[65];
 	size_t i;
 	int rc, cmp;
