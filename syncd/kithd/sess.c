@@ -55,6 +55,7 @@ enum { S_DIAL, S_HS, S_LIVE, S_DEAD };
 #define WQ_HIGH ((size_t)1 << 20)	/* stop scanning above this queued */
 #define BATCH ((size_t)256 << 10)	/* one write, at most about this */
 #define HS_TIMEOUT_MS 10000
+#define DIAL_TIMEOUT_MS 5000
 #define MAX_UNKNOWN 32			/* incoming, not yet identified */
 #define FRAMEMAX (2 + NOISE_MAXMSG)
 #define BODYMAX (NOISE_MAXMSG - NOISE_TAGLEN - 1)
@@ -1040,7 +1041,12 @@ sess_tick(struct agent *ag)
 
 	for (s = ag->sessions; s != NULL; s = next) {
 		next = s->next;
-		if (s->state == S_HS && now - s->hs_start > HS_TIMEOUT_MS) {
+		if (s->state == S_DIAL && now - s->hs_start > DIAL_TIMEOUT_MS) {
+			ag_vlog(ag, "cannot connect to %s: timed out",
+			    s->addr);
+			sess_close(s, "connect timed out");
+		} else if (s->state == S_HS &&
+		    now - s->hs_start > HS_TIMEOUT_MS) {
 			ag_vlog(ag, "handshake with %s timed out", s->addr);
 			sess_close(s, "handshake timed out");
 		} else if (s->state == S_LIVE && now - s->last_rx > 3 * ka) {
