@@ -158,6 +158,14 @@ conn_open(struct conn *c, const char *path)
 	die("cannot connect to %s: %s", path, strerror(errno));
 }
 
+static void
+conn_close(struct conn *c)
+{
+
+	close(c->fd);
+	free(c->buf);
+}
+
 /* Write all of buf[0..len), however many calls it takes. */
 static void
 conn_write(struct conn *c, const char *buf, size_t len)
@@ -190,7 +198,8 @@ conn_read_line(struct conn *c, char **line, size_t *len)
 
 	for (;;) {
 		/* A whole line in the buffer?  Look only at new bytes. */
-		nl = memchr(c->buf + c->scanned, '\n', c->len - c->scanned);
+		nl = c->len > c->scanned ? memchr(c->buf + c->scanned, '\n',
+		    c->len - c->scanned) : NULL;
 		if (nl != NULL) {
 			*nl = '\0';
 			*line = c->buf + c->off;
@@ -530,7 +539,7 @@ main(int argc, char **argv)
 	const char *path = NULL;
 	struct conn c;
 	size_t i;
-	int k;
+	int k, rc;
 
 	for (k = 1; k < argc && argv[k][0] == '-'; k++) {
 		if ((strcmp(argv[k], "-s") == 0 ||
@@ -552,5 +561,7 @@ main(int argc, char **argv)
 	if (path == NULL && (path = getenv("KITH_SOCKET")) == NULL)
 		path = default_socket();
 	conn_open(&c, path);
-	return (commands[i].fn(&c, argc - k, argv + k));
+	rc = commands[i].fn(&c, argc - k, argv + k);
+	conn_close(&c);
+	return (rc);
 }

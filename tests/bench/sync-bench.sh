@@ -21,7 +21,20 @@
 #    already held before it stopped; the reference, in the same run, is the
 #    same catch-up on an empty base (a fresh account for each of its runs,
 #    so that its base is 0 records every time).  The base of a size's later
-#    runs holds the 1,000 records of its earlier runs too.
+#    runs holds the 1,000 records of its earlier runs too.  A base is
+#    loaded honestly: with b's agent stopped, a is topped up to the size
+#    (latbench's records count) by 'kith history import' of genhist
+#    records, then b's agent starts and takes them all by sync; that time
+#    is printed too.
+#
+# Which device calls: when two devices find each other, the one with the
+# lower device key calls at once and the other only 2 s later (kithd's
+# rule against two connections).  A restarted b finds a at once (a has
+# been announcing all along), but if a holds the lower key, b waits for a
+# to find b's own new announcement and call.  So start->caught up depends
+# on the key order, which is random per account: the reference accounts
+# are made again until their order is the main account's, and the output
+# says which order that is.
 #
 # Columns of the table: "start->caught up" runs from just before kithd is
 # started to the caught-up line's timestamp, mDNS discovery and connection
@@ -39,6 +52,7 @@
 #   BENCH_VERBOSE=1       kithd -v, and every run's figures
 #   KEEP_TMP=1            keep $HOSTS_TMP (logs, homes) afterwards
 set -euo pipefail
+export LC_ALL=C
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$top/build/release}
 case $build in /*) ;; *) build=$top/$build ;; esac
@@ -103,8 +117,33 @@ logtime() {
 		fail "cannot read the time of kithd's log line: $1"
 }
 
-# new_series TAG: an account on a, b joined to it by a pairing.
+# lower_side TAG: the host whose device key is the lower, "a" or "b".
+lower_side() {
+	local tag=$1 j ia ib
+	j=$(kon a "$tag" devices --json) || fail "devices on a ($tag)"
+	ia=$(echo "$j" | sed -n 's/.*"name":"a-'"$tag"'","id":"\([0-9a-f]*\)".*/\1/p')
+	ib=$(echo "$j" | sed -n 's/.*"name":"b-'"$tag"'","id":"\([0-9a-f]*\)".*/\1/p')
+	if [ -z "$ia" ] || [ -z "$ib" ]; then
+		fail "device ids of $tag not found in: $j"
+	fi
+	if [[ $ia < $ib ]]; then echo a; else echo b; fi
+}
+
+# new_series TAG [LOWER]: an account on a, b joined to it by a pairing;
+# with LOWER, made again until LOWER ("a" or "b") has the lower key.
 new_series() {
+	local tag=$1 want=${2-} i
+	for i in $(seq 1 20); do
+		pair_series "$tag"
+		if [ -z "$want" ] || [ "$(lower_side "$tag")" = "$want" ]; then
+			return 0
+		fi
+		rm -rf "$(home_of a "$tag")" "$(home_of b "$tag")"
+	done
+	fail "no account for $tag where $want holds the lower key in 20 tries"
+}
+
+pair_series() {
 	local tag=$1 png log pid i port=
 	kon a "$tag" init --name "a-$tag" >/dev/null || fail "init $tag"
 	png=$HOSTS_TMP/a/pair-$tag.png
@@ -235,7 +274,7 @@ seed=100
 # catchup TAG: one catch-up run; appends "total_ms sync_ms agent_ms base"
 # to $HOSTS_TMP/runs-TAG.
 catchup() {
-	local tag=$1 base line tc t1 tconn n_a n_b
+	local tag=$1 base line tc t1 tconn n_a n_b i
 	agent_stop b
 	base=$(count b "$tag")
 	seed=$((seed + 1))
@@ -251,7 +290,11 @@ catchup() {
 	[ -n "$tc" ] || fail "b caught up without a 'connected' line"
 	tconn=$(logtime "$tc")
 	agent_wait_ready b "$tag"
-	n_b=$(count b "$tag")
+	for i in $(seq 1 100); do
+		n_b=$(count b "$tag")
+		[ "$n_b" != "$n_a" ] || break
+		sleep 0.05
+	done
 	[ "$n_b" = "$n_a" ] || fail "b holds $n_b records after catch-up, a $n_a"
 	echo "$(ms "${AGENT_T0[b]}" "$t1") $(ms "$tconn" "$t1")" \
 		"$(agent_figure "$line")" "$base" >>"$HOSTS_TMP/runs-$tag"
@@ -282,18 +325,21 @@ agent_start b main
 agent_wait_ready a main
 agent_wait_ready b main
 peers_live main
+lower=$(lower_side main)
 echo
 echo "1. propagation a -> b, $appends appends (ms; reference: count round trip on a's socket)"
 "$TOOLS/latbench" -n "$appends" "$(sock_of a main)" "$(sock_of b main)" |
 	sed 's/^/   /' || fail "latbench"
+echo "   (a held $(count a main) records afterwards; \"count\" reads them all)"
 agent_stop a
 agent_stop b
 
 # --- 2. catch-up -------------------------------------------------------
 echo
 echo "2. catch-up of $new new records after b's agent was stopped (ms)"
+echo "   ($lower holds the lower device key, in the reference accounts too)"
 for r in $(seq 1 "$runs"); do
-	new_series "ref$r"
+	new_series "ref$r" "$lower"
 	agent_start a "ref$r"
 	agent_start b "ref$r"
 	agent_wait_ready a "ref$r"
@@ -308,10 +354,13 @@ ref_total=$(median 1 "$HOSTS_TMP/runs-ref")
 ref_sync=$(median 2 "$HOSTS_TMP/runs-ref")
 ref_agent=$(median 3 "$HOSTS_TMP/runs-ref")
 
-printf '   %10s  %16s %6s  %20s %6s  %12s\n' "base" "start->caught up" \
-	"x ref" "connected->caught up" "x ref" "agent's own"
-printf '   %10s  %16s %6s  %20s %6s  %12s\n' 0 "$ref_total" 1.00 \
-	"$ref_sync" 1.00 "$ref_agent"
+row() {
+	printf '   %10s  %16s %6s  %20s %6s  %11s %6s\n' "$@"
+}
+row "base" "start->caught up" "x ref" "connected->caught up" "x ref" \
+	"agent's own" "x ref"
+row 0 "$ref_total" 1.00 "$ref_sync" 1.00 "$ref_agent" \
+	"$(ratio "$ref_agent" "$ref_agent")"
 
 agent_start a main
 hseed=1
@@ -330,11 +379,16 @@ for size in $sizes; do
 		agent_start b main
 		line=$(wait_caught_up b $((size - have)) 3600)
 		agent_wait_ready b main
+		for i in $(seq 1 100); do
+			[ "$(count b main)" != "$(count a main)" ] || break
+			sleep 0.1
+		done
 		[ "$(count b main)" = "$(count a main)" ] ||
 			fail "b does not hold a's $size records"
 		echo "   (loading: $((size - have)) records imported on a in" \
 			"$(ms "$t0" "$t1") ms; b took them in" \
-			"$(ms "${AGENT_T0[b]}" "$(logtime "$line")") ms from its start)"
+			"$(ms "${AGENT_T0[b]}" "$(logtime "$line")") ms from its" \
+			"start, $(agent_figure "$line") ms by its own count)"
 	else
 		agent_start b main
 	fi
@@ -345,9 +399,12 @@ for size in $sizes; do
 	done
 	tot=$(median 1 "$HOSTS_TMP/runs-main")
 	syn=$(median 2 "$HOSTS_TMP/runs-main")
-	printf '   %10s  %16s %6s  %20s %6s  %12s\n' "$size" "$tot" \
-		"$(ratio "$tot" "$ref_total")" "$syn" "$(ratio "$syn" "$ref_sync")" \
-		"$(median 3 "$HOSTS_TMP/runs-main")"
+	own=$(median 3 "$HOSTS_TMP/runs-main")
+	row "$size" "$tot" "$(ratio "$tot" "$ref_total")" \
+		"$syn" "$(ratio "$syn" "$ref_sync")" \
+		"$own" "$(ratio "$own" "$ref_agent")"
 done
+echo "   (medians of $runs runs; a size's later runs start with $new more" \
+	"records each, those of its earlier runs)"
 agent_stop a
 agent_stop b
