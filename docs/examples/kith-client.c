@@ -400,7 +400,7 @@ cmd_append(struct conn *c, int argc, char **argv)
 		printf("already held\n");
 	else
 		printf("%" JSON_INTEGER_FORMAT " added, %" JSON_INTEGER_FORMAT
-		    " already held\n", num(r, "added"), num(r, "held"));
+		    " already held\n", num(r, "stored"), num(r, "held"));
 	json_decref(r);
 	json_decref(v);
 	return (0);

@@ -171,6 +171,7 @@ ag_tx_begin(struct agent *ag)
 		return (rc);
 	ag->intx = 1;
 	ag->tx_recs = ag->tx_bytes = 0;
+	ag->tx_newrec = ag->tx_newbytes = 0;
 	ag->tx_start = ag_now_ms();
 	json_decref(ag->tx_events);
 	ag->tx_events = json_array();
@@ -198,15 +199,27 @@ ag_tx_commit(struct agent *ag)
 		ag_log("cannot store received records: %s; restarting the"
 		    " sessions", kith_strerror(rc));
 		json_decref(evs);
+		ag_recount(ag);
 		sess_close_all(ag, "store failure");
 		if (!ag->stopping)
 			(void)sess_listen(ag);
 		return;
 	}
+	ag->nrec += ag->tx_newrec;
+	ag->nbytes += ag->tx_newbytes;
 	json_array_foreach(evs, i, ev)
 		ctl_publish(ag, "record", json_incref(ev));
 	json_decref(evs);
 	sess_push_all(ag);
+}
+
+void
+ag_recount(struct agent *ag)
+{
+
+	if (store_count(ag->hm->st, NULL, STORE_UNIQUE, &ag->nrec,
+	    &ag->nbytes) != 0)
+		ag->nrec = ag->nbytes = 0;
 }
 
 static void
@@ -273,7 +286,7 @@ int
 ag_append(struct agent *ag, json_t *records, int single, json_t *resp)
 {
 	uint8_t rid[STORE_RIDLEN];
-	uint64_t seq, nadded = 0;
+	uint64_t seq, nadded = 0, nbytes = 0;
 	json_t *r, *ev, *evs;
 	char *txt, hx[65];
 	size_t i;
@@ -299,6 +312,7 @@ ag_append(struct agent *ag, json_t *records, int single, json_t *resp)
 		    rid);
 		if (rc == 0 && added) {
 			nadded++;
+			nbytes += strlen(txt) + HIST_BOXOVER;
 			if (ctl_wants(ag, "record")) {
 				ev = json_pack("{s:s, s:I}", "origin",
 				    ag_hex(ag->hm->dk->sign_pk, 32, hx), "seq",
@@ -333,8 +347,10 @@ ag_append(struct agent *ag, json_t *records, int single, json_t *resp)
 	}
 	if ((rc = store_commit(ag->hm->st)) != 0)
 		goto done;
+	ag->nrec += nadded;
+	ag->nbytes += nbytes;
 	if (!single) {
-		json_object_set_new(resp, "added", json_integer(
+		json_object_set_new(resp, "stored", json_integer(
 		    (json_int_t)nadded));
 		json_object_set_new(resp, "held", json_integer(
 		    (json_int_t)(json_array_size(records) - nadded)));
@@ -375,5 +391,6 @@ ag_check_disk(struct agent *ag)
 	} else if (!had_roster && ag->hm->roster != NULL)
 		ag_roster_changed(ag, NULL);
 	roster_free(prev);
+	ag_recount(ag);
 	sess_push_all(ag);
 }

@@ -96,6 +96,9 @@ struct agent {
 	json_t *tx_events;	/* record events to publish after commit */
 
 	int64_t data_version;
+	/* Records held (each once) and their bytes, kept up to date here so
+	 * that status and count never scan the store. */
+	uint64_t nrec, nbytes, tx_newrec, tx_newbytes;
 	struct ctl *ctl;
 	uint64_t started;
 };
@@ -118,6 +121,7 @@ void ag_tx_maybe_commit(struct agent *ag, int drained);
 void ag_store_changed(struct agent *ag);
 int ag_append(struct agent *ag, json_t *records, int single, json_t *resp);
 void ag_check_disk(struct agent *ag);
+void ag_recount(struct agent *ag);
 json_t *ag_record_json(struct agent *ag, const struct store_rec *rec);
 json_t *ag_dev_json(const struct agent *ag, const struct roster_dev *d);
 

@@ -22,6 +22,8 @@
 #define MAXQUEUED ((size_t)64 << 20)
 #define MAXAPPEND 10000
 #define READMAX 1000
+#define READ_SCANMAX 20000		/* records looked at per read */
+#define READ_BYTESMAX ((size_t)16 << 20)	/* per page, past one record */
 
 enum { EV_RECORD = 1, EV_PEER = 2, EV_DEVICE = 4, EV_ALL = 7 };
 
@@ -102,7 +104,7 @@ send_line(struct client *c, char *line, size_t len)
 		free(line);
 		return;
 	}
-	if (c->wq + len > MAXQUEUED) {
+	if (c->wq > MAXQUEUED) {
 		ag_log("a client reads too slowly (%zu bytes queued):"
 		    " disconnecting it", c->wq);
 		free(line);
@@ -274,6 +276,7 @@ struct reader {
 	json_t *out;
 	uint8_t last_origin[32];
 	uint64_t last_seq;
+	size_t scanned, bytes;
 	int rc;
 };
 
@@ -286,6 +289,10 @@ read_one(void *arg, const struct store_rec *rec)
 	size_t len;
 	int keep;
 
+	/* A page ends at its limit, its size, or after so much scanning. */
+	if (rd->scanned >= READ_SCANMAX)
+		return (1);
+	rd->scanned++;
 	memcpy(rd->last_origin, rec->origin, 32);
 	rd->last_seq = rec->seq;
 	if (hist_open_rec(rd->ag->hm->h, rec, &txt, &len) != 0)
@@ -310,7 +317,9 @@ read_one(void *arg, const struct store_rec *rec)
 	json_array_append_new(rd->out, json_pack("{s:s, s:I, s:o}", "origin",
 	    ag_hex(rec->origin, 32, hx), "seq", (json_int_t)rec->seq,
 	    "record", r));
-	return (json_array_size(rd->out) >= rd->limit ? 1 : 0);
+	rd->bytes += len;
+	return (json_array_size(rd->out) >= rd->limit ||
+	    rd->bytes >= READ_BYTESMAX ? 1 : 0);
 }
 
 static int
@@ -417,10 +426,9 @@ static int
 op_status(struct agent *ag, json_t *resp)
 {
 	const struct roster_dev *self = home_self(ag->hm);
-	uint64_t n = 0, bytes = 0;
+	uint64_t n = ag->nrec, bytes = ag->nbytes;
 	char fp[15], hx[65];
 
-	(void)store_count(ag->hm->st, NULL, STORE_UNIQUE, &n, &bytes);
 	pair_fingerprint(ag->hm->dk->sign_pk, fp);
 	json_object_set_new(resp, "device", json_pack("{s:s, s:s, s:s, s:s}",
 	    "id", ag_hex(ag->hm->dk->sign_pk, 32, hx), "name", ag->hm->name,
@@ -482,7 +490,6 @@ handle(struct client *c, const char *line, size_t len)
 	struct agent *ag = c->ctl->ag;
 	json_t *req, *id, *op, *resp;
 	const char *o, *code = "bad_request", *msg = "";
-	uint64_t n = 0, bytes = 0;
 	int rc = 0;
 
 	if ((req = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL)) ==
@@ -508,17 +515,10 @@ handle(struct client *c, const char *line, size_t len)
 	else if (strcmp(o, "read") == 0)
 		rc = op_read(ag, req, resp, &code, &msg);
 	else if (strcmp(o, "count") == 0) {
-		if ((rc = store_count(ag->hm->st, NULL, STORE_UNIQUE, &n,
-		    &bytes)) != 0) {
-			code = "internal";
-			msg = kith_strerror(rc);
-			rc = -1;
-		} else {
-			json_object_set_new(resp, "records",
-			    json_integer((json_int_t)n));
-			json_object_set_new(resp, "bytes",
-			    json_integer((json_int_t)bytes));
-		}
+		json_object_set_new(resp, "records",
+		    json_integer((json_int_t)ag->nrec));
+		json_object_set_new(resp, "bytes",
+		    json_integer((json_int_t)ag->nbytes));
 	} else if (strcmp(o, "devices") == 0) {
 		json_object_set_new(resp, "version", json_integer(
 		    ag->hm->roster != NULL ?

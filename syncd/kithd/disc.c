@@ -168,15 +168,16 @@ found(void *arg, const struct discovery_found *f)
 		return;
 	/*
 	 * Both devices see each other at about the same time: the one with
-	 * the lower key calls at once, the other a little later, so that
-	 * usually one connection is made, not two.
+	 * the lower key calls at once, the other a moment later, so that
+	 * usually one connection is made, not two (and when two are, both
+	 * sides keep the same one: sess.c).
 	 */
 	p->backoff = 0;
 	if (memcmp(ag->hm->dk->sign_pk, p->sign_pk, 32) < 0) {	/* not secret */
 		p->next_try = 0;
 		sess_dial(ag, p);
 	} else
-		p->next_try = ag_now_ms() + 2000;
+		p->next_try = ag_now_ms() + 300;
 }
 
 static int

@@ -284,6 +284,7 @@ main(int argc, char **argv)
 	ag.loop = uv_default_loop();
 	ag.started = ag_now_ms();
 	(void)store_data_version(ag.hm->st, &ag.data_version);
+	ag_recount(&ag);
 	ag_log("kithd %s starting: home %s, device %s", KITH_VERSION,
 	    ag.homedir, ag.hm->name[0] ? ag.hm->name : "(unnamed)");
 	if (!ag.hm->has_account || ag.hm->roster == NULL)

@@ -513,6 +513,8 @@ on_rec(void *arg, const struct store_rec *rec)
 	s->rx_n++;
 	if (added) {
 		s->rx_new++;
+		ag->tx_newrec++;
+		ag->tx_newbytes += rec->boxlen;
 		if ((ev = ag_record_json(ag, rec)) != NULL)
 			json_array_append_new(ag->tx_events, ev);
 	}
@@ -822,9 +824,10 @@ sess_close(struct sess *s, const char *why)
 			    " sent %llu)", p->name, p->id8, why,
 			    (unsigned long long)s->rx_n,
 			    (unsigned long long)s->tx_n);
-		if ((ev = json_pack("{s:s, s:{s:s, s:s, s:s}, s:s}", "change",
-		    "disconnected", "peer", "id", ag_hex(p->sign_pk, 32, hx),
-		    "name", p->name, "addr", s->addr, "reason", why)) != NULL)
+		if ((ev = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:s}",
+		    "change", "disconnected", "peer", "id", ag_hex(p->sign_pk,
+		    32, hx), "name", p->name, "addr", s->addr, "direction",
+		    s->initiator ? "out" : "in", "reason", why)) != NULL)
 			ctl_publish(ag, "peer", ev);
 		/* Come back soon: the other side may just have restarted. */
 		p->next_try = ag_now_ms() + 1000;
