@@ -8,7 +8,9 @@
 #
 # The laptop makes an account and a history of 20,000 messages; 'kith pair'
 # shows its code as a QR (terminal and PNG); the phone reads the PNG with
-# ZBar, finds the laptop by mDNS, joins, and receives the history.
+# ZBar, finds the laptop by mDNS, joins, and receives the history.  Then
+# both run the agent kithd, which finds the other device by mDNS and keeps
+# them in sync: a message added on either side reaches the other.
 #
 #   tests/demo.sh BUILD_DIR
 set -euo pipefail
@@ -40,4 +42,21 @@ echo "== phone: kith devices"
 kith_on phone devices
 same_history laptop phone
 echo "== both devices export the same $(kith_on phone history count) messages."
+
+echo "== both: kithd (the sync agent)"
+kithd_start laptop
+kithd_start phone
+wait_peers laptop phone 30 || fail "the agents did not find each other"
+n=$(kith_on laptop history count)
+echo "== phone: kith history add (a new message)"
+kith_on phone history add '{"service":"mail.example","id":"hello-from-the-phone","subject":"made on the phone"}'
+wait_count laptop $((n + 1)) 30 || fail "the message did not reach the laptop"
+echo "== laptop: kith history add (another one)"
+kith_on laptop history add '{"service":"mail.example","id":"hello-from-the-laptop"}'
+wait_count phone $((n + 2)) 30 || fail "the message did not reach the phone"
+kith_on laptop status
+same_history laptop phone
+kithd_stop phone
+kithd_stop laptop
+echo "== in sync: both hold the same $((n + 2)) messages."
 echo "DEMO OK"
