@@ -20,6 +20,7 @@ struct store {
 	sqlite3_stmt *rid_get;
 	sqlite3_stmt *seq_max;
 	sqlite3_stmt *k_get;
+	sqlite3_stmt *box_set;
 	sqlite3_stmt *dup_ins;
 	/* Last origin looked up: a transfer sends long runs of one origin. */
 	uint8_t last_origin[32];
@@ -135,7 +136,9 @@ store_open(const char *path, store **out)
 	    prep(st, "SELECT 1 FROM rec WHERE rid = ?", &st->rid_get) ||
 	    prep(st, "SELECT max(k) FROM rec WHERE k > (?1 << 40) AND"
 	    " k < (?1 + 1) << 40", &st->seq_max) ||
-	    prep(st, "SELECT k FROM rec WHERE rid = ?", &st->k_get) ||
+	    prep(st, "SELECT k, box FROM rec WHERE rid = ?", &st->k_get) ||
+	    prep(st, "UPDATE rec SET epoch = ?, box = ? WHERE k = ?",
+	    &st->box_set) ||
 	    prep(st, "INSERT OR IGNORE INTO rec(k, dup) VALUES(?, ?)",
 	    &st->dup_ins))
 		goto fail;
@@ -160,6 +163,7 @@ store_close(store *st)
 	sqlite3_finalize(st->rid_get);
 	sqlite3_finalize(st->seq_max);
 	sqlite3_finalize(st->k_get);
+	sqlite3_finalize(st->box_set);
 	sqlite3_finalize(st->dup_ins);
 	sqlite3_close(st->db);
 	free(st);
@@ -382,23 +386,41 @@ vv_flush(store *st)
 	return (rc);
 }
 
+/* Order of boxes for one rid: bytewise, then the shorter first. */
+static int
+box_lower(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);	/* not secret */
+
+	return (c < 0 || (c == 0 && alen < blen));
+}
+
 /*
- * The record (origin, seq) at ${k} was not inserted: either that key is
- * held already, or its rid is, under another origin's numbering.  In the
- * second case keep a row at ${k} that points at the record held, so that
- * every origin's sequence stays without gaps here and the record is sent
- * on under this numbering too.
+ * The record ${rec} at ${k} was not inserted: either that key is held
+ * already, or its rid is, under another origin's numbering.  In the second
+ * case keep a row at ${k} that points at the record held, so that every
+ * origin's sequence stays without gaps here and the record is sent on
+ * under this numbering too.
+ *
+ * Two devices may also have stored different texts under one (service,
+ * id).  Every device keeps, for a rid, the box that sorts lowest of those
+ * it has seen; boxes travel unchanged, so the lowest one reaches every
+ * device and all end holding the same (docs/PROTOCOL.md §11.5).
  */
 static int
-put_dup(store *st, int64_t k, const uint8_t rid[STORE_RIDLEN])
+put_dup(store *st, int64_t k, const struct store_rec *rec)
 {
 	int64_t held;
-	int r;
+	int r, swap = 0;
 
 	sqlite3_reset(st->k_get);
-	sqlite3_bind_blob(st->k_get, 1, rid, STORE_RIDLEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st->k_get, 1, rec->rid, STORE_RIDLEN, SQLITE_STATIC);
 	r = sqlite3_step(st->k_get);
 	held = r == SQLITE_ROW ? sqlite3_column_int64(st->k_get, 0) : k;
+	if (r == SQLITE_ROW && held != k)
+		swap = box_lower(rec->box, rec->boxlen,
+		    sqlite3_column_blob(st->k_get, 1),
+		    (size_t)sqlite3_column_bytes(st->k_get, 1));
 	sqlite3_reset(st->k_get);
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
 		return (KITH_EDB);
@@ -409,6 +431,18 @@ put_dup(store *st, int64_t k, const uint8_t rid[STORE_RIDLEN])
 	sqlite3_bind_int64(st->dup_ins, 2, held);
 	r = sqlite3_step(st->dup_ins);
 	sqlite3_reset(st->dup_ins);
+	if (r != SQLITE_DONE)
+		return (KITH_EDB);
+	/* A row at k was there already: nothing new arrived. */
+	if (sqlite3_changes(st->db) == 0 || !swap)
+		return (0);
+	sqlite3_reset(st->box_set);
+	sqlite3_bind_int64(st->box_set, 1, rec->epoch);
+	sqlite3_bind_blob(st->box_set, 2, rec->box, (int)rec->boxlen,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st->box_set, 3, held);
+	r = sqlite3_step(st->box_set);
+	sqlite3_reset(st->box_set);
 	return (r == SQLITE_DONE ? 0 : KITH_EDB);
 }
 
@@ -439,7 +473,7 @@ store_rec_put(store *st, const struct store_rec *rec, int *added)
 	}
 	sqlite3_reset(st->rec_ins);
 	*added = sqlite3_changes(st->db) > 0;
-	if (!*added && (rc = put_dup(st, k, rec->rid)) != 0)
+	if (!*added && (rc = put_dup(st, k, rec)) != 0)
 		return (rc);
 	st->pend_idx = idx;
 	if (rec->seq > st->pend_seq)

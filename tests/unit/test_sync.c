@@ -15,7 +15,10 @@
  *     (where B3 is the pointer): Q must end holding the message X;
  *  4. a relay chain A -> B -> C by vv scans converges, and a second pass
  *     sends nothing (work proportional to what is missing);
- *  5. a version 1 store file (before pointer rows) opens, keeps its
+ *  5. one (service, id) stored with different texts by two devices: each
+ *     store keeps the box that sorts lowest, whatever the order of
+ *     arrival, so relays converge on the same text;
+ *  6. a version 1 store file (before pointer rows) opens, keeps its
  *     records, and is upgraded.
  */
 #include <sys/stat.h>
@@ -306,6 +309,65 @@ test_chain(void)
 }
 
 static void
+put_box(store *st, char o, uint64_t seq, const char *msg, uint8_t first)
+{
+	struct store_rec r;
+	uint8_t box[48];
+	int added;
+
+	origin(r.origin, o);
+	r.seq = seq;
+	r.epoch = 1;
+	rid(r.rid, msg);
+	memset(box, first, sizeof(box));
+	r.box = box;
+	r.boxlen = sizeof(box);
+	CHECK_RC(store_rec_put(st, &r, &added), 0);
+}
+
+static int
+first_byte_cb(void *arg, const struct store_rec *r)
+{
+
+	*(int *)arg = r->box[0];
+	return (0);
+}
+
+static int
+first_byte(store *st)
+{
+	int b = -1;
+
+	CHECK_RC(store_scan(st, NULL, STORE_UNIQUE, first_byte_cb, &b), 0);
+	return (b);
+}
+
+static void
+test_conflict(void)
+{
+	store *p = open_store("p"), *q = open_store("q"), *r = open_store("r");
+
+	/* p: B's text (0x77) first, then D's (0x22); q: the other order. */
+	put_box(p, 'B', 1, "same", 0x77);
+	put_box(p, 'D', 1, "same", 0x22);
+	put_box(q, 'D', 1, "same", 0x22);
+	put_box(q, 'B', 1, "same", 0x77);
+	CHECK(first_byte(p) == 0x22 && first_byte(q) == 0x22);
+	CHECK(count(p, STORE_UNIQUE) == 1 && count(p, 0) == 2);
+	/* r had B's text alone; it meets D's through a relay from q. */
+	put_box(r, 'B', 1, "same", 0x77);
+	CHECK(first_byte(r) == 0x77);
+	CHECK(relay(q, r, 0) == 1);
+	CHECK(first_byte(r) == 0x22);
+	/* And the other way: the lower text held stays. */
+	CHECK(relay(r, p, 0) == 0);
+	CHECK(first_byte(p) == 0x22);
+	store_close(p);
+	store_close(q);
+	store_close(r);
+}
+
+static void
 test_upgrade_v1(void)
 {
 	char path[256];
@@ -360,6 +422,7 @@ main(void)
 	test_relay_same();
 	test_cut_session();
 	test_chain();
+	test_conflict();
 	test_upgrade_v1();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	(void)system(cmd);
