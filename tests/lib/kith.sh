@@ -36,6 +36,9 @@
 #   wait_peers HOST PEER... [SEC]
 #                             until HOST's latest kithd logged a session
 #                             with each PEER (either direction)
+#   live_peers HOST           names of the devices HOST's agent has a live
+#                             session with (from 'kith status --json')
+#   wait_mesh HOST... [SEC]   until every HOST is live with every other
 #   kith_count HOST           'kith history count' (-1 if it fails)
 #   wait_count HOST N [SEC]   until HOST holds N records (default 60 s)
 #   wait_same HOST... [SEC]   until every HOST exports the same history
@@ -296,6 +299,41 @@ wait_peers() {
 		re="(connected to|connection from) $p \($(id8 "$p")\)"
 		wait_log "$h" "$re" "$t"
 	done
+}
+
+live_peers() {
+	kith_on "$1" status --json 2>/dev/null |
+		grep -o '{[^{}]*"state":"live"[^{}]*}' |
+		sed -n 's/.*"name":"\([^"]*\)".*/\1/p' | sort || true
+}
+
+wait_mesh() {
+	local hosts=() t=30 h p end ok
+	for h in "$@"; do
+		if [[ $h =~ ^[0-9]+$ ]] && [ ! -d "$HOSTS_TMP/$h" ]; then
+			t=$h
+		else
+			hosts+=("$h")
+		fi
+	done
+	end=$(( $(date +%s) + t ))
+	while :; do
+		ok=1
+		for h in "${hosts[@]}"; do
+			live_peers "$h" > "$HOSTS_TMP/live.$h"
+			for p in "${hosts[@]}"; do
+				[ "$p" = "$h" ] && continue
+				grep -qx "$p" "$HOSTS_TMP/live.$h" || ok=0
+			done
+		done
+		[ "$ok" = 1 ] && return 0
+		[ "$(date +%s)" -lt "$end" ] || break
+		sleep 0.2
+	done
+	for h in "${hosts[@]}"; do
+		echo "$h is live with: $(tr '\n' ' ' < "$HOSTS_TMP/live.$h")" >&2
+	done
+	fail "${hosts[*]}: not all connected to each other after $t s"
 }
 
 kith_count() {

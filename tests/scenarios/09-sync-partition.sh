@@ -58,6 +58,10 @@ round() {	# round N [--far]
 	local r=$1 far=${2-} u0 n_ab n_c t0 ms want i
 	# lost lines so far, so that only new ones count
 	local la lb lc
+	t0=$(date +%s%N)
+	wait_mesh a b c 60
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	pass "round $r: a, b and c are all connected to each other (waited $ms ms)"
 	u0=$(kith_count a)
 	la=$(grep -c "lost c ($(id8 c))" "$(kithd_log a)" || true)
 	lb=$(grep -c "lost c ($(id8 c))" "$(kithd_log b)" || true)

@@ -8,9 +8,12 @@
 # 1. Each account syncs within itself (a with b, x with y), and ignores the
 #    other's announcements: 'ignoring unrecognised service' on both sides;
 #    no agent dials, finds or hears from a device of the other account.
-# 2. x's agent restarted with --peer a:PORT tries a anyway: the handshake
-#    fails; a logs 'refused connection from x...', x logs 'a:PORT refused
-#    us'.  b's agent restarted with --peer x:PORT: x refuses b likewise.
+# 2. x's agent restarted with --no-mdns --peer a:PORT tries a anyway: the
+#    handshake fails; a logs 'refused connection from x...', x logs
+#    'a:PORT refused us'.  b's agent restarted with --no-mdns --peer
+#    x:PORT: x refuses b likewise.  (Without mDNS, so that they have no
+#    session with their own account's devices: kithd tries a --peer
+#    address only as one of the devices it is not connected to.)
 # 3. No record crossed: each account holds its own records, and only them.
 set -euo pipefail
 . "$(dirname "$0")/../lib/kith.sh"
@@ -46,14 +49,19 @@ wait_count b 101 30
 wait_count y 51 30
 pass "each account syncs within itself: b holds 101, y holds 51"
 
-# Every agent sees the other account's two announcements, and ignores them.
+# Every agent sees the other account's two announcements (the names they
+# log as 'announcing as TAG'), and ignores them.
+tag_of() {
+	local t
+	t=$(sed -n 's/.*: announcing as \([^ ]*\)$/\1/p' "$(kithd_log "$1")" | tail -1)
+	[ -n "$t" ] || fail "$1's agent did not log 'announcing as'"
+	echo "$t"
+}
 for h in a b x y; do
-	for ((i = 0; i < 200; i++)); do
-		n=$(grep -c "ignoring unrecognised service" "$(kithd_log "$h")" || true)
-		[ "$n" -ge 2 ] && break
-		sleep 0.1
+	case $h in a|b) others="x y" ;; *) others="a b" ;; esac
+	for o in $others; do
+		wait_log "$h" "ignoring unrecognised service $(tag_of "$o")\$" 20
 	done
-	[ "$n" -ge 2 ] || fail "$h logged $n 'ignoring unrecognised service' lines, want 2 (the other account's devices)"
 done
 sleep 3		# give a wrong connection the time to happen
 grep -h "ignoring unrecognised service" "$(kithd_log a)" "$(kithd_log x)" | head -4
@@ -82,14 +90,14 @@ pass "no agent dialled, found or heard from a device of the other account"
 # --- 2. explicit attempts ---------------------------------------------------
 a_port=$(kithd_port a)
 kithd_stop x
-kithd_start x --peer "$a_ip:$a_port"
+kithd_start x --no-mdns --peer "$a_ip:$a_port"
 x_port=$KITHD_PORT
 wait_log a "refused connection from ${x_ip//./\\.}:[0-9]+: not an active device of this account" 30
 wait_log x "${a_ip//./\\.}:$a_port refused us" 30
 pass "x with --peer $a_ip:$a_port: a refused it, x says so"
 
 kithd_stop b
-kithd_start b --peer "$x_ip:$x_port"
+kithd_start b --no-mdns --peer "$x_ip:$x_port"
 wait_log x "refused connection from ${b_ip//./\\.}:[0-9]+: not an active device of this account" 30
 wait_log b "${x_ip//./\\.}:$x_port refused us" 30
 pass "b with --peer $x_ip:$x_port: x refused it, b says so"
@@ -108,6 +116,10 @@ no_session b "$x_ip" "$y_ip"
 no_session x "$a_ip" "$b_ip"
 
 # --- 3. nothing crossed -----------------------------------------------------
+kithd_stop b
+kithd_stop x
+kithd_start b
+kithd_start x
 wait_peers b a
 wait_peers x y
 sleep 2

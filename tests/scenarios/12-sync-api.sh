@@ -90,7 +90,8 @@ for log in "$sub_a" "$sub_b"; do
 	ev=$(event_for "$log" m1)
 	[ -n "$ev" ] || { cat "$log" >&2; fail "no record event for m1 in $log"; }
 	[ "$(echo "$ev" | wc -l)" = 1 ] || fail "several events for m1: $ev"
-	[[ $ev == *"\"origin\":\"$origin\""* && $ev == *"\"seq\":$seq"[,}]* &&
+	ev_seq=$(echo "$ev" | grep -o '"seq":[0-9]*' | cut -d: -f2)
+	[[ $ev == *"\"origin\":\"$origin\""* && $ev_seq == "$seq" &&
 	   $ev == *"\"rid\":\"$rid\""* ]] || fail "event does not match the append: $ev"
 	[[ $ev == *'"record":{"service":"api.test","id":"m1","time":1795000000000,"body":"hello"}'* ]] ||
 		fail "event does not carry the record: $ev"
