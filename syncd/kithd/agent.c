@@ -156,8 +156,8 @@ ag_roster_changed(struct agent *ag, const struct roster *old)
 	disc_tags_rebuild(ag);
 	sess_drop_inactive(ag);
 	sess_roster_all(ag);
-	if (old == NULL)
-		(void)disc_start(ag);
+	/* Browse again: services passed over may be devices known now. */
+	disc_rebrowse(ag);
 }
 
 int

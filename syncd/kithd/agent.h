@@ -130,6 +130,7 @@ int disc_start(struct agent *ag);
 void disc_stop(struct agent *ag);
 void disc_tick(struct agent *ag);
 void disc_tags_rebuild(struct agent *ag);
+void disc_rebrowse(struct agent *ag);
 
 /* sess.c */
 int sess_listen(struct agent *ag);

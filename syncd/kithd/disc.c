@@ -250,3 +250,16 @@ disc_tick(struct agent *ag)
 		}
 	}
 }
+
+void
+disc_rebrowse(struct agent *ag)
+{
+	size_t i;
+
+	for (i = 0; i < ag->nignored; i++)
+		free(ag->ignored[i]);
+	ag->nignored = 0;
+	discovery_browse_close(ag->br);
+	ag->br = NULL;
+	(void)disc_start(ag);
+}

@@ -911,7 +911,7 @@ on_connect(uv_connect_t *req, int status)
 }
 
 static struct sess *
-dial(struct agent *ag, struct peer *p, const struct sockaddr *sa)
+dial(struct agent *ag, struct peer *p, const struct sockaddr *sa, int manual)
 {
 	struct sess *s;
 
@@ -926,7 +926,12 @@ dial(struct agent *ag, struct peer *p, const struct sockaddr *sa)
 		sess_close(s, "cannot connect");
 		return (NULL);
 	}
-	ag_vlog(ag, "connecting to %s (%s, %s)", s->addr, p->name, p->id8);
+	if (manual)
+		ag_vlog(ag, "connecting to %s (--peer; trying it as %s, %s)",
+		    s->addr, p->name, p->id8);
+	else
+		ag_vlog(ag, "connecting to %s (%s, %s)", s->addr, p->name,
+		    p->id8);
 	return (s);
 }
 
@@ -939,7 +944,7 @@ sess_dial(struct agent *ag, struct peer *p)
 	    !p->active || ag->stopping)
 		return;
 	sa = (const struct sockaddr *)&p->addr[p->nextaddr++ % p->naddr];
-	p->dialing = dial(ag, p, sa);
+	p->dialing = dial(ag, p, sa, 0);
 	if (p->dialing == NULL)
 		retry_later(&p->backoff, &p->next_try);
 }
@@ -975,7 +980,8 @@ sess_dial_manual(struct agent *ag, struct manual *m)
 		retry_later(&m->backoff, &m->next_try);
 	else if (m->backoff == 0)
 		m->backoff = 1000;
-	if ((m->dialing = dial(ag, p, (struct sockaddr *)&m->addr)) != NULL)
+	if ((m->dialing = dial(ag, p, (struct sockaddr *)&m->addr, 1)) !=
+	    NULL)
 		m->dialing->m = m;
 }
 
