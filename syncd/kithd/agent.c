@@ -93,6 +93,7 @@ ag_dev_json(const struct agent *ag, const struct roster_dev *d)
 	const struct roster_dev *by;
 	char hx[65];
 	json_t *o;
+	int self;
 
 	o = json_pack("{s:s, s:s, s:s, s:I}", "id", ag_hex(d->sign_pk, 32, hx),
 	    "name", d->name, "status", d->status == ROSTER_ACTIVE ? "active" :
@@ -110,8 +111,8 @@ ag_dev_json(const struct agent *ag, const struct roster_dev *d)
 		json_object_set_new(o, "revoked_by", json_string(
 		    ag_hex(d->revoked_by, 32, hx)));
 	}
-	json_object_set_new(o, "self", json_boolean(memcmp(d->sign_pk,
-	    ag->hm->dk->sign_pk, 32) == 0));	/* not secret */
+	self = memcmp(d->sign_pk, ag->hm->dk->sign_pk, 32) == 0; /* not secret */
+	json_object_set_new(o, "self", json_boolean(self));
 	return (o);
 }
 
