@@ -10,53 +10,101 @@
 #define COMMIT_RECS 16384
 #define COMMIT_BYTES ((uint64_t)64 << 20)
 
-int
-xfer_have_send(chan *c, store *st)
+size_t
+xfer_vv_len(const struct store_vv *vv)
 {
-	struct store_vv *vv;
-	uint8_t body[CHAN_MAXBODY];
-	size_t i, n;
-	int rc;
 
-	if ((rc = store_vv_get(st, &vv)) != 0)
-		return (rc);
-	n = vv->n;
-	if (2 + n * 40 > sizeof(body)) {
-		free(vv);
-		return (KITH_ETOOBIG);
+	return (2 + vv->n * 40);
+}
+
+void
+xfer_vv_enc(const struct store_vv *vv, uint8_t *out)
+{
+	size_t i;
+
+	kith_be16enc(out, (uint16_t)vv->n);
+	for (i = 0; i < vv->n; i++) {
+		memcpy(out + 2 + 40 * i, vv->e[i].origin, 32);
+		kith_be64enc(out + 2 + 40 * i + 32, vv->e[i].seq);
 	}
-	kith_be16enc(body, (uint16_t)n);
-	for (i = 0; i < n; i++) {
-		memcpy(body + 2 + 40 * i, vv->e[i].origin, 32);
-		kith_be64enc(body + 2 + 40 * i + 32, vv->e[i].seq);
-	}
-	free(vv);
-	return (chan_send(c, MSG_HAVE, body, 2 + n * 40));
 }
 
 int
-xfer_have_recv(chan *c, struct store_vv **vvp)
+xfer_vv_dec(const uint8_t *b, size_t len, struct store_vv **vvp)
 {
 	struct store_vv *vv;
-	uint8_t body[CHAN_MAXBODY], type;
-	size_t len, i, n;
-	int rc;
+	size_t i, n;
 
-	if ((rc = chan_recv(c, &type, body, &len)) != 0)
-		return (rc);
-	if (type != MSG_HAVE || len < 2)
+	if (len < 2)
 		return (KITH_EPROTO);
-	n = kith_be16dec(body);
+	n = kith_be16dec(b);
 	if (len != 2 + n * 40)
 		return (KITH_EPROTO);
 	if ((vv = malloc(sizeof(*vv) + (n + 1) * sizeof(vv->e[0]))) == NULL)
 		return (KITH_ENOMEM);
 	vv->n = n;
 	for (i = 0; i < n; i++) {
-		memcpy(vv->e[i].origin, body + 2 + 40 * i, 32);
-		vv->e[i].seq = kith_be64dec(body + 2 + 40 * i + 32);
+		memcpy(vv->e[i].origin, b + 2 + 40 * i, 32);
+		vv->e[i].seq = kith_be64dec(b + 2 + 40 * i + 32);
 	}
 	*vvp = vv;
+	return (0);
+}
+
+int
+xfer_have_send(chan *c, store *st)
+{
+	struct store_vv *vv;
+	uint8_t body[CHAN_MAXBODY];
+	size_t len;
+	int rc;
+
+	if ((rc = store_vv_get(st, &vv)) != 0)
+		return (rc);
+	if ((len = xfer_vv_len(vv)) > sizeof(body)) {
+		free(vv);
+		return (KITH_ETOOBIG);
+	}
+	xfer_vv_enc(vv, body);
+	free(vv);
+	return (chan_send(c, MSG_HAVE, body, len));
+}
+
+int
+xfer_have_recv(chan *c, struct store_vv **vvp)
+{
+	uint8_t body[CHAN_MAXBODY], type;
+	size_t len;
+	int rc;
+
+	if ((rc = chan_recv(c, &type, body, &len)) != 0)
+		return (rc);
+	if (type != MSG_HAVE)
+		return (KITH_EPROTO);
+	return (xfer_vv_dec(body, len, vvp));
+}
+
+int
+xfer_slice(uint8_t *buf, size_t cap, size_t *used, const uint8_t *p,
+    size_t len, int (*full)(void *arg), void *arg)
+{
+	size_t k;
+	int rc;
+
+	while (len > 0) {
+		k = cap - *used;
+		if (k > len)
+			k = len;
+		memcpy(buf + *used, p, k);
+		*used += k;
+		p += k;
+		len -= k;
+		if (*used == cap) {
+			if ((rc = full(arg)) != 0)
+				return (rc);
+			*used = 0;
+		}
+	}
 	return (0);
 }
 
@@ -81,27 +129,19 @@ struct sender {
 };
 
 static int
+out_full(void *arg)
+{
+	struct sender *s = arg;
+
+	return (chan_send(s->c, MSG_RECS, s->body, s->used));
+}
+
+static int
 out_bytes(struct sender *s, const uint8_t *p, size_t len)
 {
-	size_t k;
-	int rc;
 
-	while (len > 0) {
-		k = CHAN_MAXBODY - s->used;
-		if (k > len)
-			k = len;
-		memcpy(s->body + s->used, p, k);
-		s->used += k;
-		p += k;
-		len -= k;
-		if (s->used == CHAN_MAXBODY) {
-			if ((rc = chan_send(s->c, MSG_RECS, s->body,
-			    s->used)) != 0)
-				return (rc);
-			s->used = 0;
-		}
-	}
-	return (0);
+	return (xfer_slice(s->body, CHAN_MAXBODY, &s->used, p, len, out_full,
+	    s));
 }
 
 static int

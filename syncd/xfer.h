@@ -41,6 +41,25 @@ enum {
 #define XFER_RECHDR (32 + 8 + 4 + STORE_RIDLEN + 4)
 
 /**
+ * xfer_vv_len(vv) / xfer_vv_enc(vv, out) / xfer_vv_dec(b, len, vv): a
+ * version vector on the wire, n (2) || n * (origin (32) || seq (8)), as in
+ * HAVE and in sync's HELLO.  Decoding wants the exact length (KITH_EPROTO)
+ * and mallocs *${vv}.
+ */
+size_t xfer_vv_len(const struct store_vv *vv);
+void xfer_vv_enc(const struct store_vv *vv, uint8_t *out);
+int xfer_vv_dec(const uint8_t *b, size_t len, struct store_vv **vv);
+
+/**
+ * xfer_slice(buf, cap, used, p, len, full, arg): append ${len} bytes to
+ * ${buf} (holding *${used} of ${cap}); each time it is full, call
+ * ${full}(arg) (which sends it) and start it again.  Cuts a byte stream
+ * into messages without regard to what it carries.
+ */
+int xfer_slice(uint8_t *buf, size_t cap, size_t *used, const uint8_t *p,
+    size_t len, int (*full)(void *arg), void *arg);
+
+/**
  * xfer_rechdr(h, rec): the header of ${rec} in the record stream.
  */
 void xfer_rechdr(uint8_t h[static XFER_RECHDR], const struct store_rec *rec);

@@ -85,6 +85,8 @@ struct agent {
 
 	discovery_announce *ann;
 	discovery_browse *br;
+	uint64_t disc_retry;	/* ms: next try when mDNS was unavailable */
+	int disc_warned;
 	char **ignored;		/* instances already logged as ignored */
 	size_t nignored;
 

@@ -223,8 +223,6 @@ disc_stop(struct agent *ag)
 void
 disc_tick(struct agent *ag)
 {
-	static uint64_t next_retry;
-	static int warned;
 	uint64_t now = ag_now_ms();
 
 	if (!ag->mdns || ag->stopping)
@@ -236,17 +234,18 @@ disc_tick(struct agent *ag)
 		if (announce(ag) != 0)
 			ag->ann = NULL;
 	}
-	if ((ag->ann == NULL || ag->br == NULL) && now >= next_retry &&
+	if ((ag->ann == NULL || ag->br == NULL) && now >= ag->disc_retry &&
 	    ag->hm->roster != NULL) {
-		next_retry = now + 5000;
-		if (disc_start(ag) != 0 && !warned) {
+		ag->disc_retry = now + 5000;
+		if (disc_start(ag) != 0 && !ag->disc_warned) {
 			ag_log("mDNS is unavailable (is avahi-daemon"
 			    " running?); trying again every 5 s; --peer"
 			    " HOST:PORT connects without it");
-			warned = 1;
-		} else if (ag->ann != NULL && ag->br != NULL && warned) {
+			ag->disc_warned = 1;
+		} else if (ag->ann != NULL && ag->br != NULL &&
+		    ag->disc_warned) {
 			ag_log("mDNS is back");
-			warned = 0;
+			ag->disc_warned = 0;
 		}
 	}
 }

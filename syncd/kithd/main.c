@@ -309,7 +309,8 @@ main(int argc, char **argv)
 		return (1);
 	}
 	disc_tags_rebuild(&ag);
-	if (ag.mdns && ag.hm->roster != NULL && disc_start(&ag) != 0)
+	if (ag.mdns && ag.hm->roster != NULL && disc_start(&ag) != 0 &&
+	    (ag.disc_warned = 1))
 		ag_log("mDNS is unavailable (is avahi-daemon running?);"
 		    " trying again every 5 s; --peer HOST:PORT connects"
 		    " without it");

@@ -285,27 +285,19 @@ struct pusher {
 };
 
 static int
+push_full(void *arg)
+{
+	struct pusher *pu = arg;
+
+	return (ob_frame(pu->s, &pu->ob, M_RECS, pu->body, pu->used));
+}
+
+static int
 push_bytes(struct pusher *pu, const uint8_t *p, size_t len)
 {
-	size_t k;
-	int rc;
 
-	while (len > 0) {
-		k = BODYMAX - pu->used;
-		if (k > len)
-			k = len;
-		memcpy(pu->body + pu->used, p, k);
-		pu->used += k;
-		p += k;
-		len -= k;
-		if (pu->used == BODYMAX) {
-			if ((rc = ob_frame(pu->s, &pu->ob, M_RECS, pu->body,
-			    pu->used)) != 0)
-				return (rc);
-			pu->used = 0;
-		}
-	}
-	return (0);
+	return (xfer_slice(pu->body, BODYMAX, &pu->used, p, len, push_full,
+	    pu));
 }
 
 static int
@@ -411,23 +403,19 @@ send_hello(struct sess *s)
 	struct agent *ag = s->ag;
 	struct store_vv *vv;
 	uint8_t *b;
-	size_t i, len;
+	size_t len;
 	int rc;
 
 	if ((rc = store_vv_get(ag->hm->st, &vv)) != 0)
 		return (rc);
-	len = 1 + 8 + 2 + vv->n * 40;
+	len = 1 + 8 + xfer_vv_len(vv);
 	if (len > BODYMAX || (b = malloc(len)) == NULL) {
 		free(vv);
 		return (len > BODYMAX ? KITH_ETOOBIG : KITH_ENOMEM);
 	}
 	b[0] = SYNC_VERSION;
 	kith_be64enc(b + 1, ag->hm->roster->version);
-	kith_be16enc(b + 9, (uint16_t)vv->n);
-	for (i = 0; i < vv->n; i++) {
-		memcpy(b + 11 + 40 * i, vv->e[i].origin, 32);
-		kith_be64enc(b + 11 + 40 * i + 32, vv->e[i].seq);
-	}
+	xfer_vv_enc(vv, b + 9);
 	free(vv);
 	rc = send_one(s, M_HELLO, b, len);
 	free(b);
@@ -438,20 +426,12 @@ static int
 got_hello(struct sess *s, const uint8_t *b, size_t len)
 {
 	struct store_vv *vv;
-	size_t i, n;
+	int rc;
 
-	if (len < 11 || b[0] != SYNC_VERSION || s->hello_rx)
+	if (len < 9 || b[0] != SYNC_VERSION || s->hello_rx)
 		return (KITH_EPROTO);
-	n = kith_be16dec(b + 9);
-	if (len != 11 + 40 * n)
-		return (KITH_EPROTO);
-	if ((vv = malloc(sizeof(*vv) + (n + 1) * sizeof(vv->e[0]))) == NULL)
-		return (KITH_ENOMEM);
-	vv->n = n;
-	for (i = 0; i < n; i++) {
-		memcpy(vv->e[i].origin, b + 11 + 40 * i, 32);
-		vv->e[i].seq = kith_be64dec(b + 11 + 40 * i + 32);
-	}
+	if ((rc = xfer_vv_dec(b + 9, len - 9, &vv)) != 0)
+		return (rc);
 	free(s->sent);
 	s->sent = vv;
 	s->peer_roster = kith_be64dec(b + 1);
