@@ -43,7 +43,9 @@
 	X(NOTMEMBER, "device is not on the roster")                           \
 	X(STALE, "older than what is held")                                   \
 	X(DNSSD, "mDNS / DNS-SD service unavailable")                         \
-	X(AMBIGUOUS, "ambiguous name")
+	X(AMBIGUOUS, "ambiguous name")                                        \
+	X(ROSTER, "roster breaks the rules of the chain")                     \
+	X(FORK, "roster of the same version with other contents")
 
 enum {
 	KITH_OK = 0,

@@ -51,21 +51,27 @@ wrap_put(store *st, const struct devkey *dk, uint32_t epoch,
 
 /* Epoch 0 in the epochs table holds the id key. */
 int
-hist_create_keys(store *st, const struct devkey *dk)
+hist_create_keys(store *st, const struct devkey *dk,
+    const uint8_t idkey[static 32], uint32_t epoch,
+    const uint8_t key[static 32])
 {
-	uint8_t *k;
 	int rc;
 
-	if ((k = sodium_malloc(32)) == NULL)
-		return (KITH_ENOMEM);
-	randombytes_buf(k, 32);
-	if ((rc = wrap_put(st, dk, 0, k)) != 0)
-		goto done;
-	randombytes_buf(k, 32);
-	rc = wrap_put(st, dk, 1, k);
-done:
-	sodium_free(k);
-	return (rc);
+	if (epoch == 0)
+		return (KITH_EINVAL);
+	if ((rc = wrap_put(st, dk, 0, idkey)) != 0)
+		return (rc);
+	return (wrap_put(st, dk, epoch, key));
+}
+
+int
+hist_key_put(store *st, const struct devkey *dk, uint32_t epoch,
+    const uint8_t key[static 32])
+{
+
+	if (epoch == 0)
+		return (KITH_EINVAL);
+	return (wrap_put(st, dk, epoch, key));
 }
 
 struct load_arg {
@@ -168,6 +174,31 @@ epoch_key(const hist *h, uint32_t epoch)
 		if (h->epochs[i] == epoch)
 			return (h->keys + 32 * i);
 	return (NULL);
+}
+
+const uint8_t *
+hist_key(const hist *h, uint32_t epoch)
+{
+
+	return (epoch_key(h, epoch));
+}
+
+void
+hist_epochs(const hist *h, const uint32_t **out, size_t *n)
+{
+
+	*out = h->epochs;
+	*n = h->nkeys;
+}
+
+int
+hist_set_epoch(hist *h, uint32_t epoch)
+{
+
+	if (epoch_key(h, epoch) == NULL)
+		return (KITH_ENOENT);
+	h->cur = epoch;
+	return (0);
 }
 
 static void

@@ -25,10 +25,38 @@
 typedef struct hist hist;
 
 /**
- * hist_create_keys(st, dk): make the id key and the key of epoch 1 for a
- * new account, wrapped under ${dk}'s store key.
+ * hist_create_keys(st, dk, idkey, epoch, key): store the id key and the
+ * key of ${epoch} for a new (or recovered) account, wrapped under ${dk}'s
+ * store key.
  */
-int hist_create_keys(store *st, const struct devkey *dk);
+int hist_create_keys(store *st, const struct devkey *dk,
+    const uint8_t idkey[static 32], uint32_t epoch,
+    const uint8_t key[static 32]);
+
+/**
+ * hist_key_put(st, dk, epoch, key): store the key of ${epoch} (from 1),
+ * wrapped.  Call hist_open again (home_load_hist) to use it.
+ */
+int hist_key_put(store *st, const struct devkey *dk, uint32_t epoch,
+    const uint8_t key[static 32]);
+
+/**
+ * hist_key(h, epoch): the key of ${epoch} (inside h's locked memory), or
+ * NULL when it is not held.
+ */
+const uint8_t *hist_key(const hist *h, uint32_t epoch);
+
+/**
+ * hist_epochs(h, out, n): the epochs held (not 0), in no order; *${out}
+ * points into ${h}.
+ */
+void hist_epochs(const hist *h, const uint32_t **out, size_t *n);
+
+/**
+ * hist_set_epoch(h, epoch): write new records under ${epoch} (the epoch
+ * the roster names).  Returns 0 or KITH_ENOENT (its key is not held).
+ */
+int hist_set_epoch(hist *h, uint32_t epoch);
 
 /**
  * hist_open(st, dk, self, out): load the history keys (into sodium_malloc
@@ -94,7 +122,8 @@ int hist_keys_import(store *st, const struct devkey *dk, const uint8_t *buf,
     size_t len);
 
 /**
- * hist_epoch(h): the current epoch (the highest one held).
+ * hist_epoch(h): the current epoch: the one the roster names once
+ * hist_set_epoch was called, else the highest one held.
  */
 uint32_t hist_epoch(const hist *h);
 

@@ -105,6 +105,9 @@ home_load_hist(struct home *hm)
 
 	if ((rc = hist_open(hm->st, hm->dk, hm->dk->sign_pk, &h)) != 0)
 		return (rc == KITH_ENOENT ? 0 : rc);
+	/* New records go under the epoch the roster names. */
+	if (hm->roster != NULL)
+		(void)hist_set_epoch(h, hm->roster->epoch);
 	hist_free(hm->h);
 	hm->h = h;
 	return (0);
@@ -176,15 +179,96 @@ home_set_name(struct home *hm, const char *name)
 	return (0);
 }
 
+static int seal_current(struct home *);
+
+static void
+seal_hash(const uint8_t sealed[ACCOUNT_SEALED_LEN], uint8_t out[32])
+{
+
+	crypto_generichash(out, 32, sealed, ACCOUNT_SEALED_LEN, NULL, 0);
+}
+
+/*
+ * Write a new account, whole, in one transaction: this device named
+ * ${name}, the account key ${seed}, the roster ${r} (signed), the seals,
+ * the id key and the key of r's epoch.
+ */
+static int
+write_account(struct home *hm, const char *name, const uint8_t *seed,
+    struct roster *r, const uint8_t *sk, const uint8_t sp[ACCOUNT_SEALED_LEN],
+    const uint8_t sr[ACCOUNT_SEALED_LEN], const uint8_t *key)
+{
+	uint8_t cert[CERT_MAXLEN], *idkey;
+	size_t certlen;
+	int rc;
+
+	if ((idkey = sodium_malloc(32)) == NULL)
+		return (KITH_ENOMEM);
+	account_idkey(seed, idkey);
+	if ((rc = cert_make(sk, roster_find_sign(r, hm->dk->sign_pk), cert,
+	    &certlen)) != 0 || (rc = store_begin(hm->st)) != 0)
+		goto done;
+	if ((rc = store_meta_put(hm->st, "name", name, strlen(name))) ||
+	    (rc = store_meta_put(hm->st, "account_pk", r->account_pk, 32)) ||
+	    (rc = store_meta_put(hm->st, "sealed_pass", sp,
+	    ACCOUNT_SEALED_LEN)) ||
+	    (rc = store_meta_put(hm->st, "sealed_recovery", sr,
+	    ACCOUNT_SEALED_LEN)) ||
+	    (rc = store_meta_put(hm->st, "roster", r->blob, r->bloblen)) ||
+	    (rc = store_meta_put(hm->st, "cert", cert, certlen)) ||
+	    (rc = hist_create_keys(hm->st, hm->dk, idkey, r->epoch, key))) {
+		store_rollback(hm->st);
+		goto done;
+	}
+	if ((rc = store_commit(hm->st)) != 0)
+		goto done;
+	snprintf(hm->name, sizeof(hm->name), "%s", name);
+	memcpy(hm->account_pk, r->account_pk, 32);
+	hm->has_account = 1;
+	roster_free(hm->roster);
+	hm->roster = r;
+	rc = home_load_hist(hm);
+done:
+	sodium_free(idkey);
+	return (rc);
+}
+
+/*
+ * Everything secret of a new roster's making, in one locked block:
+ * seed 32 | sk 64 | epoch key 32 | recovery bytes 20.
+ */
+#define MK_SEED 0
+#define MK_SK 32
+#define MK_KEY 96
+#define MK_CODE 128
+#define MK_LEN (128 + RECOVERY_BYTES)
+
+static int
+make_roster(struct home *hm, const char *name, uint8_t *mk,
+    const uint8_t *pass, size_t plen, struct roster *r,
+    uint8_t sp[ACCOUNT_SEALED_LEN], uint8_t sr[ACCOUNT_SEALED_LEN])
+{
+	int rc;
+
+	randombytes_buf(mk + MK_KEY, 32);
+	if ((rc = account_seal(mk + MK_SEED, pass, plen, sp)) != 0 ||
+	    (rc = account_seal(mk + MK_SEED, mk + MK_CODE, RECOVERY_BYTES,
+	    sr)) != 0)
+		return (rc);
+	seal_hash(sp, r->seal);
+	if ((rc = roster_add(r, hm->dk->sign_pk, hm->dk->kx_pk, name,
+	    hm->dk->sign_pk)) != 0 ||
+	    (rc = roster_grant_all(r, mk + MK_KEY)) != 0)
+		return (rc);
+	return (roster_sign(r, mk + MK_SK));
+}
+
 int
 home_init_account(struct home *hm, const char *name, const uint8_t *pass,
     size_t plen, char recovery[static RECOVERY_TEXTLEN])
 {
-	uint8_t *seed, *sk, pk[32];
+	uint8_t *mk, pk[32];
 	uint8_t sp[ACCOUNT_SEALED_LEN], sr[ACCOUNT_SEALED_LEN];
-	uint8_t rbytes[RECOVERY_BYTES];
-	uint8_t cert[CERT_MAXLEN];
-	size_t certlen;
 	struct roster *r = NULL;
 	int rc;
 
@@ -192,47 +276,79 @@ home_init_account(struct home *hm, const char *name, const uint8_t *pass,
 		return (KITH_EHAVEACCOUNT);
 	if (!roster_name_ok(name))
 		return (KITH_EINVAL);
-	if ((seed = sodium_malloc(32 + 64)) == NULL)
+	if ((mk = sodium_malloc(MK_LEN)) == NULL)
 		return (KITH_ENOMEM);
-	sk = seed + 32;
-	randombytes_buf(seed, 32);
-	crypto_sign_seed_keypair(pk, sk, seed);
-	recovery_new(rbytes, recovery);
-	if ((rc = account_seal(seed, pass, plen, sp)) != 0 ||
-	    (rc = account_seal(seed, rbytes, sizeof(rbytes), sr)) != 0)
-		goto done;
+	/* The account key comes from the recovery code. */
+	recovery_new(mk + MK_CODE, recovery);
+	recovery_seed(mk + MK_CODE, mk + MK_SEED);
+	crypto_sign_seed_keypair(pk, mk + MK_SK, mk + MK_SEED);
 	if ((rc = roster_new(pk, &r)) != 0 ||
-	    (rc = roster_add(r, hm->dk->sign_pk, hm->dk->kx_pk, name,
-	    hm->dk->sign_pk)) != 0 ||
-	    (rc = roster_sign(r, sk)) != 0 ||
-	    (rc = cert_make(sk, &r->dev[0], cert, &certlen)) != 0)
+	    (rc = make_roster(hm, name, mk, pass, plen, r, sp, sr)) != 0 ||
+	    (rc = write_account(hm, name, mk + MK_SEED, r, mk + MK_SK, sp, sr,
+	    mk + MK_KEY)) != 0)
 		goto done;
-
-	/* One transaction: a crash leaves no half-made account. */
-	if ((rc = store_begin(hm->st)) != 0)
-		goto done;
-	if ((rc = store_meta_put(hm->st, "name", name, strlen(name))) ||
-	    (rc = store_meta_put(hm->st, "account_pk", pk, 32)) ||
-	    (rc = store_meta_put(hm->st, "sealed_pass", sp, sizeof(sp))) ||
-	    (rc = store_meta_put(hm->st, "sealed_recovery", sr, sizeof(sr))) ||
-	    (rc = store_meta_put(hm->st, "roster", r->blob, r->bloblen)) ||
-	    (rc = store_meta_put(hm->st, "cert", cert, certlen)) ||
-	    (rc = hist_create_keys(hm->st, hm->dk))) {
-		store_rollback(hm->st);
-		goto done;
-	}
-	if ((rc = store_commit(hm->st)) != 0)
-		goto done;
-	snprintf(hm->name, sizeof(hm->name), "%s", name);
-	memcpy(hm->account_pk, pk, 32);
-	hm->has_account = 1;
-	hm->roster = r;
 	r = NULL;
-	rc = home_load_hist(hm);
 done:
 	roster_free(r);
-	sodium_memzero(rbytes, sizeof(rbytes));
-	sodium_free(seed);
+	sodium_free(mk);
+	return (rc);
+}
+
+int
+home_recover(struct home *hm, const char *name,
+    const uint8_t code[static RECOVERY_BYTES], const uint8_t *pass,
+    size_t plen, const struct roster *base, int revoke_others)
+{
+	uint8_t *mk, pk[32];
+	uint8_t sp[ACCOUNT_SEALED_LEN], sr[ACCOUNT_SEALED_LEN];
+	struct roster *r = NULL;
+	size_t i;
+	uint64_t v;
+	int rc;
+
+	if (hm->has_account)
+		return (KITH_EHAVEACCOUNT);
+	if (!roster_name_ok(name) || (base == NULL && !revoke_others))
+		return (KITH_EINVAL);
+	if ((mk = sodium_malloc(MK_LEN)) == NULL)
+		return (KITH_ENOMEM);
+	memcpy(mk + MK_CODE, code, RECOVERY_BYTES);
+	recovery_seed(mk + MK_CODE, mk + MK_SEED);
+	crypto_sign_seed_keypair(pk, mk + MK_SK, mk + MK_SEED);
+	if (base != NULL) {
+		/* not secret: public keys */
+		if (memcmp(base->account_pk, pk, 32) != 0) {	/* not secret */
+			rc = KITH_EBADPASS;
+			goto done;
+		}
+		if ((rc = roster_next(base, &r)) != 0)
+			goto done;
+		r->epoch = base->epoch + 1;
+		for (i = 0; i < r->ndev && revoke_others; i++)
+			if (r->dev[i].status == ROSTER_ACTIVE)
+				(void)roster_revoke(r, r->dev[i].sign_pk,
+				    hm->dk->sign_pk);
+	} else {
+		/*
+		 * Nothing says which version the lost devices reached: a
+		 * reset roster takes a version from the clock, above any
+		 * an account reaches by counting (2^20 changes a second).
+		 */
+		if ((rc = roster_new(pk, &r)) != 0)
+			goto done;
+		v = kith_now() << 20;
+		r->version = v > 1 ? v : 2;
+		r->flags = ROSTER_F_RESET;
+		r->epoch = 1;
+	}
+	if ((rc = make_roster(hm, name, mk, pass, plen, r, sp, sr)) != 0 ||
+	    (rc = write_account(hm, name, mk + MK_SEED, r, mk + MK_SK, sp, sr,
+	    mk + MK_KEY)) != 0)
+		goto done;
+	r = NULL;
+done:
+	roster_free(r);
+	sodium_free(mk);
 	return (rc);
 }
 
@@ -265,6 +381,9 @@ home_account_sk(struct home *hm, const uint8_t *pass, size_t plen,
 		rc = KITH_ECORRUPT;
 		goto fail;
 	}
+	/* A seal the roster no longer names opens with an old passphrase. */
+	if (hm->roster != NULL && (rc = seal_current(hm)) != 0)
+		goto fail;
 	/* Keep only the 64-byte secret key, at the start of the block. */
 	memmove(seed, seed + 32, 64);
 	sodium_memzero(seed + 64, 32);
@@ -277,17 +396,146 @@ fail:
 }
 
 int
-home_roster_install(struct home *hm, struct roster *r)
+home_seal(struct home *hm, uint8_t out[static ACCOUNT_SEALED_LEN])
 {
+	uint8_t *v;
+	size_t len;
 	int rc;
+
+	if ((rc = store_meta_get(hm->st, "sealed_pass", &v, &len)) != 0)
+		return (rc == KITH_ENOENT ? KITH_ECORRUPT : rc);
+	if (len != ACCOUNT_SEALED_LEN)
+		rc = KITH_ECORRUPT;
+	else
+		memcpy(out, v, len);
+	free(v);
+	return (rc);
+}
+
+static int
+seal_current(struct home *hm)
+{
+	uint8_t sealed[ACCOUNT_SEALED_LEN], h[32];
+	int rc;
+
+	if ((rc = home_seal(hm, sealed)) != 0)
+		return (rc);
+	seal_hash(sealed, h);
+	return (memcmp(h, hm->roster->seal, 32) ? KITH_ESTALE : 0);	/* not secret: public hash */
+}
+
+/* In the caller's transaction, or in one of our own. */
+static int
+tx_begin(struct home *hm, int *own)
+{
+
+	*own = !store_in_tx(hm->st);
+	return (*own ? store_begin(hm->st) : 0);
+}
+
+static int
+tx_end(struct home *hm, int own, int rc)
+{
+
+	if (!own)
+		return (rc);
+	if (rc != 0) {
+		store_rollback(hm->st);
+		return (rc);
+	}
+	return (store_commit(hm->st));
+}
+
+int
+home_roster_install(struct home *hm, struct roster *r, const uint8_t *sealed)
+{
+	uint8_t h[32], *key = NULL;
+	int rc, own;
 
 	if (hm->roster != NULL && (rc = roster_supersedes(hm->roster, r)))
 		return (rc);
+	if (sealed != NULL) {
+		seal_hash(sealed, h);
+		if (memcmp(h, r->seal, 32) != 0)	/* not secret: public hash */
+			return (KITH_ECRYPTO);
+	} else if (hm->roster == NULL ||
+	    memcmp(r->seal, hm->roster->seal, 32) != 0)	/* not secret */
+		return (KITH_ECRYPTO);
+	if ((rc = tx_begin(hm, &own)) != 0)
+		return (rc);
 	if ((rc = store_meta_put(hm->st, "roster", r->blob, r->bloblen)) != 0)
+		goto done;
+	if (sealed != NULL && (rc = store_meta_put(hm->st, "sealed_pass",
+	    sealed, ACCOUNT_SEALED_LEN)) != 0)
+		goto done;
+	/* The key of a new epoch, if the roster grants it to us. */
+	if (hm->h == NULL || hist_key(hm->h, r->epoch) == NULL) {
+		if ((key = sodium_malloc(32)) == NULL) {
+			rc = KITH_ENOMEM;
+			goto done;
+		}
+		if (roster_grant_open(r, hm->dk->sign_pk, hm->dk->kx_pk,
+		    hm->dk->kx_sk, key) == 0)
+			rc = hist_key_put(hm->st, hm->dk, r->epoch, key);
+		sodium_free(key);
+	}
+done:
+	if ((rc = tx_end(hm, own, rc)) != 0)
 		return (rc);
 	roster_free(hm->roster);
 	hm->roster = r;
-	return (0);
+	return (home_load_hist(hm));
+}
+
+int
+home_roster_commit(struct home *hm, struct roster *r,
+    const uint8_t sk[static 64], int new_epoch, const uint8_t *sealed)
+{
+	uint8_t *key;
+	const uint8_t *cur;
+	int rc, own;
+
+	if (hm->h == NULL || hm->roster == NULL) {
+		roster_free(r);
+		return (KITH_ENOACCOUNT);
+	}
+	if ((key = sodium_malloc(32)) == NULL) {
+		roster_free(r);
+		return (KITH_ENOMEM);
+	}
+	if (new_epoch) {
+		randombytes_buf(key, 32);
+		r->epoch = hm->roster->epoch + 1;
+	} else if ((cur = hist_key(hm->h, r->epoch)) != NULL)
+		memcpy(key, cur, 32);
+	else {
+		rc = KITH_ENOENT;
+		goto done;
+	}
+	if (sealed != NULL)
+		seal_hash(sealed, r->seal);
+	if ((rc = roster_grant_all(r, key)) != 0 ||
+	    (rc = roster_sign(r, sk)) != 0)
+		goto done;
+	/* Our own key is stored with the roster, in one transaction. */
+	if ((rc = tx_begin(hm, &own)) != 0)
+		goto done;
+	if (new_epoch)
+		rc = hist_key_put(hm->st, hm->dk, r->epoch, key);
+	if (rc == 0 && (rc = home_roster_install(hm, r, sealed)) == 0)
+		r = NULL;	/* held now */
+	if ((rc = tx_end(hm, own, rc)) != 0 && r == NULL) {
+		struct roster *prev;
+
+		/* Installed, then not committed: read back what is on disk. */
+		if (home_reload(hm, &prev) == 0)
+			roster_free(prev);
+	} else if (rc == 0)
+		rc = home_load_hist(hm);
+done:
+	roster_free(r);
+	sodium_free(key);
+	return (rc);
 }
 
 int

@@ -70,17 +70,55 @@ int home_init_account(struct home *hm, const char *name, const uint8_t *pass,
 /**
  * home_account_sk(hm, pass, plen, sk): unseal the account key with the
  * passphrase into *${sk} (64 bytes, sodium_malloc; sodium_free it).
- * Returns 0, KITH_EBADPASS, KITH_ENOACCOUNT or KITH_ENOMEM.
+ * Returns 0, KITH_EBADPASS, KITH_ENOACCOUNT, KITH_ESTALE (the seal held
+ * is not the one the roster names) or KITH_ENOMEM.
  */
 int home_account_sk(struct home *hm, const uint8_t *pass, size_t plen,
     uint8_t **sk);
 
 /**
- * home_roster_install(hm, r): make ${r} (verified against the account
- * key) the roster held, if it supersedes the one held.  Takes ownership of
- * ${r} on success.  Returns 0, KITH_ESTALE or KITH_ECRYPTO.
+ * home_roster_install(hm, r, sealed): make ${r} (verified against the
+ * account key) the roster held, if it supersedes the one held (the rules
+ * of roster_supersedes), with ${sealed}, the passphrase seal it names
+ * (ACCOUNT_SEALED_LEN bytes; NULL when it names the seal held).  When the
+ * roster grants this device the key of a new epoch, the key is opened and
+ * stored.  One transaction (or part of the caller's); the history keys
+ * are reloaded.  Takes ownership of ${r} on success.  Returns 0,
+ * KITH_ESTALE, KITH_EFORK, KITH_ECRYPTO, KITH_EROSTER, or a store error.
  */
-int home_roster_install(struct home *hm, struct roster *r);
+int home_roster_install(struct home *hm, struct roster *r,
+    const uint8_t *sealed);
+
+/**
+ * home_roster_commit(hm, r, sk, new_epoch, sealed): sign ${r} (made with
+ * roster_next from the roster held, then changed) with the account key
+ * ${sk} and install it.  With ${new_epoch}, a fresh history key starts the
+ * epoch after the held one; otherwise the grants carry the current key.
+ * ${sealed}, when not NULL, is a new passphrase seal.  Takes ownership of
+ * ${r} always.
+ */
+int home_roster_commit(struct home *hm, struct roster *r,
+    const uint8_t sk[static 64], int new_epoch, const uint8_t *sealed);
+
+/**
+ * home_seal(hm, out): the passphrase seal held.
+ */
+int home_seal(struct home *hm, uint8_t out[static ACCOUNT_SEALED_LEN]);
+
+/**
+ * home_recover(hm, name, code, pass, plen, base, revoke_others): rebuild
+ * the account of recovery code ${code} on this (fresh) device named
+ * ${name}, with the new passphrase ${pass}.  With a ${base} roster (one
+ * exported earlier; verified here against the code's account), the new
+ * roster follows it, this device added, and with ${revoke_others} every
+ * device of it revoked; without one, ${revoke_others} is required and a
+ * reset roster bars every earlier device.  A new epoch starts either way.
+ * Returns 0, KITH_EHAVEACCOUNT, KITH_EBADPASS (the base is another
+ * account's), KITH_EINVAL (bad name, or no base without revoke_others).
+ */
+int home_recover(struct home *hm, const char *name,
+    const uint8_t code[static RECOVERY_BYTES], const uint8_t *pass,
+    size_t plen, const struct roster *base, int revoke_others);
 
 /**
  * home_adopt_account(hm, account_pk, sealed_pass, sealed_rec): record the

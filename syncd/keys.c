@@ -174,6 +174,37 @@ done:
 	return (rc);
 }
 
+static void
+recovery_check(const uint8_t *rnd, uint8_t check[RECOVERY_BYTES -
+    RECOVERY_RANDOM])
+{
+	static const uint8_t ctx[] = "kith recovery check v1";
+	uint8_t h[16];
+
+	crypto_generichash(h, sizeof(h), rnd, RECOVERY_RANDOM, ctx,
+	    sizeof(ctx) - 1);
+	memcpy(check, h, RECOVERY_BYTES - RECOVERY_RANDOM);
+	sodium_memzero(h, sizeof(h));
+}
+
+void
+recovery_seed(const uint8_t bytes[static RECOVERY_BYTES],
+    uint8_t seed[static 32])
+{
+	static const uint8_t ctx[] = "kith account seed v1";
+
+	crypto_generichash(seed, 32, ctx, sizeof(ctx) - 1, bytes,
+	    RECOVERY_BYTES);
+}
+
+void
+account_idkey(const uint8_t seed[static 32], uint8_t idkey[static 32])
+{
+	static const uint8_t ctx[] = "kith id key v1";
+
+	crypto_generichash(idkey, 32, ctx, sizeof(ctx) - 1, seed, 32);
+}
+
 void
 recovery_new(uint8_t bytes[static RECOVERY_BYTES],
     char text[static RECOVERY_TEXTLEN])
@@ -181,7 +212,8 @@ recovery_new(uint8_t bytes[static RECOVERY_BYTES],
 	char b[KITH_BASE32_LEN(RECOVERY_BYTES) + 1];
 	size_t i, o = 0;
 
-	randombytes_buf(bytes, RECOVERY_BYTES);
+	randombytes_buf(bytes, RECOVERY_RANDOM);
+	recovery_check(bytes, bytes + RECOVERY_RANDOM);
 	kith_base32_enc(bytes, RECOVERY_BYTES, b);
 	for (i = 0; b[i] != '\0'; i++) {
 		if (i > 0 && i % 4 == 0)
@@ -195,15 +227,21 @@ recovery_new(uint8_t bytes[static RECOVERY_BYTES],
 int
 recovery_parse(const char *text, uint8_t bytes[static RECOVERY_BYTES])
 {
-	uint8_t b[RECOVERY_BYTES + 1];
+	uint8_t b[RECOVERY_BYTES + 1], c[RECOVERY_BYTES - RECOVERY_RANDOM];
 	size_t n;
+	int rc = 0;
 
 	if (kith_base32_dec(text, strlen(text), b, sizeof(b), &n) != 0 ||
 	    n != RECOVERY_BYTES) {
 		sodium_memzero(b, sizeof(b));
 		return (KITH_EFORMAT);
 	}
-	memcpy(bytes, b, RECOVERY_BYTES);
+	recovery_check(b, c);
+	if (sodium_memcmp(c, b + RECOVERY_RANDOM, sizeof(c)) != 0)
+		rc = KITH_EBADPASS;
+	else
+		memcpy(bytes, b, RECOVERY_BYTES);
 	sodium_memzero(b, sizeof(b));
-	return (0);
+	sodium_memzero(c, sizeof(c));
+	return (rc);
 }

@@ -43,8 +43,13 @@ void devkey_free(struct devkey *k);
  */
 #define ACCOUNT_SEALED_LEN (16 + 8 + 8 + 24 + 32 + 16)
 
-/* Recovery codes: 20 random bytes, base32 in groups of four. */
+/*
+ * Recovery codes: 18 random bytes and 2 check bytes (a mistyped code is
+ * told apart from a wrong one), base32 in groups of four.  The account
+ * key is derived from the code, so the code alone rebuilds the account.
+ */
 #define RECOVERY_BYTES 20
+#define RECOVERY_RANDOM 18
 #define RECOVERY_TEXTLEN 40	/* 32 characters and 7 dashes, NUL */
 
 /**
@@ -72,8 +77,23 @@ void recovery_new(uint8_t bytes[static RECOVERY_BYTES],
 
 /**
  * recovery_parse(text, bytes): read a recovery code as typed (any case,
- * dashes and spaces optional).  Returns 0 or KITH_EFORMAT.
+ * dashes and spaces optional).  Returns 0, KITH_EFORMAT (not a code) or
+ * KITH_EBADPASS (its check bytes do not match: a typo).
  */
 int recovery_parse(const char *text, uint8_t bytes[static RECOVERY_BYTES]);
+
+/**
+ * recovery_seed(bytes, seed): the account key's seed, derived from a
+ * recovery code: BLAKE2b-256 keyed by the code over "kith account seed v1".
+ */
+void recovery_seed(const uint8_t bytes[static RECOVERY_BYTES],
+    uint8_t seed[static 32]);
+
+/**
+ * account_idkey(seed, idkey): the account's record id key, derived from
+ * the account seed, so that a recovered device names records as the lost
+ * ones did.
+ */
+void account_idkey(const uint8_t seed[static 32], uint8_t idkey[static 32]);
 
 #endif

@@ -170,13 +170,11 @@ enrol(struct home *hm, const struct pair_ui *ui, const uint8_t sign_pk[32],
 			*why = PAIR_REFUSE_NAME;
 		goto done;
 	}
-	if ((rc = roster_sign(r, sk)) != 0 ||
-	    (rc = cert_make(sk, roster_find_sign(r, sign_pk), cert,
-	    certlen)) != 0)
-		goto done;
-	if ((rc = home_roster_install(hm, r)) != 0)
-		goto done;
+	rc = home_roster_commit(hm, r, sk, 0, NULL);
 	r = NULL;
+	if (rc != 0 || (rc = cert_make(sk, roster_find_sign(hm->roster,
+	    sign_pk), cert, certlen)) != 0)
+		goto done;
 	/* Kept, so that a joiner cut before it stored it gets it again. */
 	rc = cert_save(hm, sign_pk, cert, *certlen);
 done:
@@ -427,7 +425,7 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 	    acct + 32 + ACCOUNT_SEALED_LEN)) != 0 ||
 	    (rc = store_meta_put(hm->st, "name", name, strlen(name))) != 0)
 		goto rollback;
-	if ((rc = home_roster_install(hm, r)) != 0) {
+	if ((rc = home_roster_install(hm, r, acct + 32)) != 0) {
 		if (rc != KITH_ESTALE)
 			goto rollback;
 		/* We already hold this roster or a newer one. */

@@ -10,9 +10,10 @@
 #define ROSTER_MAGIC "KRST"
 #define CERT_MAGIC "KCRT"
 #define FORMAT_V1 1
-#define ROSTER_FORMAT 2
-#define ROSTER_HDRLEN (4 + 1 + 8 + 32 + 32 + 8 + 2)
+#define ROSTER_FORMAT 3
+#define ROSTER_HDRLEN (4 + 1 + 8 + 32 + 32 + 8 + 1 + 4 + 32 + 2)
 #define ROSTER_DEVLEN (32 + 32 + 1 + 8 + 32 + 8 + 32 + 1)
+#define ROSTER_GRANTREC (32 + ROSTER_GRANTLEN)
 
 /* Domain separation of the signatures. */
 static const uint8_t roster_ctx[] = "kith roster v1";
@@ -95,6 +96,7 @@ roster_new(const uint8_t account_pk[static 32], struct roster **out)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return (KITH_ENOMEM);
 	r->version = 1;
+	r->epoch = 1;
 	memcpy(r->account_pk, account_pk, 32);
 	r->time = kith_now();
 	*out = r;
@@ -112,6 +114,7 @@ roster_next(const struct roster *cur, struct roster **out)
 	r->blob = NULL;
 	r->bloblen = 0;
 	r->version = cur->version + 1;
+	r->flags = 0;
 	memcpy(r->prev, cur->hash, 32);
 	r->time = kith_now();
 	*out = r;
@@ -142,13 +145,104 @@ roster_add(struct roster *r, const uint8_t sign_pk[static 32],
 	return (0);
 }
 
+size_t
+roster_active(const struct roster *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->ndev; i++)
+		n += r->dev[i].status == ROSTER_ACTIVE;
+	return (n);
+}
+
+/* The grants name each active device once, and nothing else. */
+static int
+grants_ok(const struct roster *r)
+{
+	const struct roster_dev *d;
+	size_t i, j;
+
+	if (r->ngrant != roster_active(r))
+		return (0);
+	for (i = 0; i < r->ngrant; i++) {
+		d = roster_find_sign(r, r->grant[i].sign_pk);
+		if (d == NULL || d->status != ROSTER_ACTIVE)
+			return (0);
+		for (j = i + 1; j < r->ngrant; j++)
+			if (!memcmp(r->grant[i].sign_pk,	/* not secret */
+			    r->grant[j].sign_pk, 32))
+				return (0);
+	}
+	return (1);
+}
+
+int
+roster_revoke(struct roster *r, const uint8_t sign_pk[static 32],
+    const uint8_t by[static 32])
+{
+	struct roster_dev *d;
+	size_t i;
+
+	if ((d = (struct roster_dev *)roster_find_sign(r, sign_pk)) == NULL)
+		return (KITH_ENOENT);
+	if (d->status == ROSTER_REVOKED)
+		return (KITH_EREVOKED);
+	d->status = ROSTER_REVOKED;
+	d->revoked = kith_now();
+	memcpy(d->revoked_by, by, 32);
+	/* Its grant goes with it. */
+	for (i = 0; i < r->ngrant; i++)
+		if (!memcmp(r->grant[i].sign_pk, sign_pk, 32)) {	/* not secret */
+			r->grant[i] = r->grant[--r->ngrant];
+			break;
+		}
+	return (0);
+}
+
+int
+roster_grant_all(struct roster *r, const uint8_t key[static 32])
+{
+	size_t i;
+
+	r->ngrant = 0;
+	for (i = 0; i < r->ndev; i++) {
+		const struct roster_dev *d = &r->dev[i];
+		struct roster_grant *g;
+
+		if (d->status != ROSTER_ACTIVE)
+			continue;
+		g = &r->grant[r->ngrant++];
+		memcpy(g->sign_pk, d->sign_pk, 32);
+		if (crypto_box_seal(g->box, key, 32, d->kx_pk) != 0)
+			return (KITH_ECRYPTO);
+	}
+	return (0);
+}
+
+int
+roster_grant_open(const struct roster *r, const uint8_t sign_pk[static 32],
+    const uint8_t kx_pk[static 32], const uint8_t kx_sk[static 32],
+    uint8_t key[static 32])
+{
+	size_t i;
+
+	for (i = 0; i < r->ngrant; i++)
+		if (!memcmp(r->grant[i].sign_pk, sign_pk, 32))	/* not secret */
+			return (crypto_box_seal_open(key, r->grant[i].box,
+			    ROSTER_GRANTLEN, kx_pk, kx_sk) != 0 ?
+			    KITH_ECRYPTO : 0);
+	return (KITH_ENOENT);
+}
+
 int
 roster_sign(struct roster *r, const uint8_t account_sk[static 64])
 {
 	uint8_t *b, *p;
 	size_t len, i, nl;
 
-	len = ROSTER_HDRLEN + 64;
+	if (!grants_ok(r))
+		return (KITH_EINVAL);
+	len = ROSTER_HDRLEN + 2 + r->ngrant * ROSTER_GRANTREC + 64;
 	for (i = 0; i < r->ndev; i++)
 		len += ROSTER_DEVLEN + strlen(r->dev[i].name);
 	if ((b = malloc(len)) == NULL)
@@ -165,6 +259,11 @@ roster_sign(struct roster *r, const uint8_t account_sk[static 64])
 	p += 32;
 	kith_be64enc(p, r->time);
 	p += 8;
+	*p++ = r->flags;
+	kith_be32enc(p, r->epoch);
+	p += 4;
+	memcpy(p, r->seal, 32);
+	p += 32;
 	kith_be16enc(p, (uint16_t)r->ndev);
 	p += 2;
 	for (i = 0; i < r->ndev; i++) {
@@ -187,6 +286,13 @@ roster_sign(struct roster *r, const uint8_t account_sk[static 64])
 		*p++ = (uint8_t)nl;
 		memcpy(p, d->name, nl);
 		p += nl;
+	}
+	kith_be16enc(p, (uint16_t)r->ngrant);
+	p += 2;
+	for (i = 0; i < r->ngrant; i++) {
+		memcpy(p, r->grant[i].sign_pk, 32);
+		memcpy(p + 32, r->grant[i].box, ROSTER_GRANTLEN);
+		p += ROSTER_GRANTREC;
 	}
 	if (sign_ctx(p, roster_ctx, sizeof(roster_ctx) - 1, b,
 	    (size_t)(p - b), account_sk)) {
@@ -225,9 +331,15 @@ roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
 	p += 32;
 	r->time = kith_be64dec(p);
 	p += 8;
+	r->flags = *p++;
+	r->epoch = kith_be32dec(p);
+	p += 4;
+	memcpy(r->seal, p, 32);
+	p += 32;
 	r->ndev = kith_be16dec(p);
 	p += 2;
-	if (r->ndev > ROSTER_MAXDEV || r->version == 0)
+	if (r->ndev > ROSTER_MAXDEV || r->version == 0 || r->epoch == 0 ||
+	    (r->flags & ~ROSTER_F_RESET) != 0)
 		goto fail;
 	for (i = 0; i < r->ndev; i++) {
 		struct roster_dev *d = &r->dev[i];
@@ -257,8 +369,18 @@ roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
 		    d->status != ROSTER_REVOKED) || !roster_name_ok(d->name))
 			goto fail;
 	}
-	if (p != end)
+	if ((size_t)(end - p) < 2)
 		goto fail;
+	r->ngrant = kith_be16dec(p);
+	p += 2;
+	if (r->ngrant > ROSTER_MAXDEV ||
+	    (size_t)(end - p) != r->ngrant * ROSTER_GRANTREC)
+		goto fail;
+	for (i = 0; i < r->ngrant; i++) {
+		memcpy(r->grant[i].sign_pk, p, 32);
+		memcpy(r->grant[i].box, p + 32, ROSTER_GRANTLEN);
+		p += ROSTER_GRANTREC;
+	}
 	/* Version 1 starts the chain; no key may be listed twice. */
 	for (i = 0; i < 32 && r->version == 1; i++)
 		if (r->prev[i] != 0)
@@ -271,6 +393,8 @@ roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
 			    !memcmp(r->dev[i].kx_pk, r->dev[j].kx_pk, 32))	/* not secret */
 				goto fail;
 	}
+	if (!grants_ok(r))
+		goto fail;
 	if (verify_ctx(end, roster_ctx, sizeof(roster_ctx) - 1, blob,
 	    len - 64, account_pk ? account_pk : r->account_pk)) {
 		rc = KITH_ECRYPTO;
@@ -296,19 +420,101 @@ fail:
 	return (rc);
 }
 
+/* The same device, enrolled the same way. */
+static int
+same_enrolment(const struct roster_dev *a, const struct roster_dev *b)
+{
+
+	/* not secret: public keys */
+	return (!memcmp(a->kx_pk, b->kx_pk, 32) &&	/* not secret */
+	    !memcmp(a->added_by, b->added_by, 32) &&	/* not secret */
+	    a->added == b->added && strcmp(a->name, b->name) == 0);
+}
+
 int
 roster_supersedes(const struct roster *held, const struct roster *cand)
 {
+	const struct roster_dev *h, *c;
+	size_t i;
+	int revokes = 0;
 
 	/* not secret: public keys and hashes of public data */
 	if (memcmp(held->account_pk, cand->account_pk, 32))	/* not secret */
 		return (KITH_ECRYPTO);
-	if (cand->version <= held->version)
+	if (cand->version < held->version)
 		return (KITH_ESTALE);
+	if (cand->version == held->version)
+		return (memcmp(cand->hash, held->hash, 32) ?	/* not secret */
+		    KITH_EFORK : KITH_ESTALE);
+	if (cand->flags & ROSTER_F_RESET) {
+		/* A revoked device never comes back under the same key. */
+		for (i = 0; i < held->ndev; i++) {
+			h = &held->dev[i];
+			c = roster_find_sign(cand, h->sign_pk);
+			if (h->status == ROSTER_REVOKED && c != NULL &&
+			    c->status == ROSTER_ACTIVE)
+				return (KITH_EROSTER);
+		}
+		return (0);
+	}
 	if (cand->version == held->version + 1 &&
 	    memcmp(cand->prev, held->hash, 32))	/* not secret */
 		return (KITH_ECRYPTO);
+	if (cand->epoch < held->epoch)
+		return (KITH_EROSTER);
+	for (i = 0; i < held->ndev; i++) {
+		h = &held->dev[i];
+		if ((c = roster_find_sign(cand, h->sign_pk)) == NULL ||
+		    !same_enrolment(h, c))
+			return (KITH_EROSTER);
+		if (h->status == ROSTER_REVOKED &&
+		    (c->status != ROSTER_REVOKED || c->revoked != h->revoked ||
+		    memcmp(c->revoked_by, h->revoked_by, 32)))	/* not secret */
+			return (KITH_EROSTER);
+		revokes |= h->status == ROSTER_ACTIVE &&
+		    c->status == ROSTER_REVOKED;
+	}
+	/* A revocation starts an epoch the revoked device has no key for. */
+	if (revokes && cand->epoch == held->epoch)
+		return (KITH_EROSTER);
 	return (0);
+}
+
+int
+roster_verify(const uint8_t *blob, size_t len, const uint8_t *account_pk,
+    const uint8_t *held, size_t heldlen, struct roster **out)
+{
+	struct roster *r, *h;
+	int rc;
+
+	if ((rc = roster_decode(blob, len, account_pk, &r)) != 0)
+		return (rc);
+	if (held != NULL) {
+		if ((rc = roster_decode(held, heldlen, r->account_pk,
+		    &h)) != 0) {
+			roster_free(r);
+			return (rc == KITH_ECRYPTO ? KITH_ECRYPTO : rc);
+		}
+		rc = roster_supersedes(h, r);
+		/* The very roster already held is fine too. */
+		if (rc == KITH_ESTALE && h->version == r->version)
+			rc = 0;
+		roster_free(h);
+		if (rc != 0) {
+			roster_free(r);
+			return (rc);
+		}
+	}
+	*out = r;
+	return (0);
+}
+
+int
+roster_status(const struct roster *r, const uint8_t sign_pk[static 32])
+{
+	const struct roster_dev *d = roster_find_sign(r, sign_pk);
+
+	return (d != NULL ? d->status : 0);
 }
 
 const struct roster_dev *

@@ -13,10 +13,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ROSTER_MAXDEV 256
+/*
+ * Devices never leave a roster (revoked ones stay, marked), so this bounds
+ * the enrolments of an account; it keeps the largest roster, with its
+ * grants, inside one Noise message.
+ */
+#define ROSTER_MAXDEV 128
 #define ROSTER_NAMEMAX 64
 
 enum { ROSTER_ACTIVE = 1, ROSTER_REVOKED = 2 };
+
+/* Flags. */
+#define ROSTER_F_RESET 0x01	/* made by recovery: devices of any
+				   earlier version not listed are revoked */
+
+/* A grant: the key of the roster's epoch, sealed to one active device
+ * (crypto_box_seal to its kx key). */
+#define ROSTER_GRANTLEN (32 + 48)
+
+struct roster_grant {
+	uint8_t sign_pk[32];
+	uint8_t box[ROSTER_GRANTLEN];
+};
 
 struct roster_dev {
 	uint8_t sign_pk[32];	/* the device's id */
@@ -34,8 +52,13 @@ struct roster {
 	uint8_t prev[32];	/* hash of version - 1; zero for version 1 */
 	uint8_t account_pk[32];
 	uint64_t time;
+	uint8_t flags;
+	uint32_t epoch;		/* the history epoch new records are under */
+	uint8_t seal[32];	/* BLAKE2b-256 of the passphrase seal */
 	size_t ndev;
 	struct roster_dev dev[ROSTER_MAXDEV];
+	size_t ngrant;
+	struct roster_grant grant[ROSTER_MAXDEV];
 	/* Set by roster_sign and roster_decode: */
 	uint8_t *blob;
 	size_t bloblen;
@@ -63,8 +86,36 @@ int roster_add(struct roster *r, const uint8_t sign_pk[static 32],
     const uint8_t added_by[static 32]);
 
 /**
+ * roster_revoke(r, sign_pk, by): mark the device ${sign_pk} revoked now,
+ * by the device ${by}.  Returns 0, KITH_ENOENT or KITH_EREVOKED (already).
+ */
+int roster_revoke(struct roster *r, const uint8_t sign_pk[static 32],
+    const uint8_t by[static 32]);
+
+/**
+ * roster_grant_all(r, key): replace the grants with ${key} (the key of
+ * r->epoch) sealed to every active device.
+ */
+int roster_grant_all(struct roster *r, const uint8_t key[static 32]);
+
+/**
+ * roster_grant_open(r, sign_pk, kx_pk, kx_sk, key): open the grant made to
+ * the device ${sign_pk}.  Returns 0, KITH_ENOENT (none for it) or
+ * KITH_ECRYPTO.
+ */
+int roster_grant_open(const struct roster *r, const uint8_t sign_pk[static 32],
+    const uint8_t kx_pk[static 32], const uint8_t kx_sk[static 32],
+    uint8_t key[static 32]);
+
+/**
+ * roster_active(r): the number of active devices.
+ */
+size_t roster_active(const struct roster *r);
+
+/**
  * roster_sign(r, account_sk): encode and sign ${r} with the 64-byte
- * Ed25519 account secret key; sets blob, bloblen and hash.
+ * Ed25519 account secret key; sets blob, bloblen and hash.  The grants
+ * must name exactly the active devices (KITH_EINVAL otherwise).
  */
 int roster_sign(struct roster *r, const uint8_t account_sk[static 64]);
 
@@ -78,12 +129,38 @@ int roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
     struct roster **out);
 
 /**
- * roster_supersedes(held, cand): 0 if ${cand} may replace ${held}: same
- * account, higher version, and when the versions are consecutive, its prev
- * is ${held}'s hash.  KITH_ESTALE for an equal or older version,
- * KITH_ECRYPTO for a broken chain or another account.
+ * roster_supersedes(held, cand): 0 if ${cand} may replace ${held}.  The
+ * rules (docs/PROTOCOL.md §4.3): the same account; a higher version; when
+ * the versions are consecutive, cand's prev is held's hash; every device
+ * of held is in cand with the same keys, name and enrolment, and one
+ * revoked in held is revoked in cand, at the same time by the same device;
+ * the epoch never goes down, and goes up when cand revokes a device active
+ * in held.  A reset roster (ROSTER_F_RESET, from recovery) need only be
+ * of a higher version and must not list as active a device revoked in
+ * held.  Returns 0; KITH_ESTALE (equal or older version); KITH_EFORK (the
+ * same version, other contents); KITH_ECRYPTO (another account, or a
+ * broken chain); KITH_EROSTER (a rule above broken).
  */
 int roster_supersedes(const struct roster *held, const struct roster *cand);
+
+/**
+ * roster_verify(blob, len, account_pk, held, heldlen, out): what a service
+ * runs on a roster a member hands it: decode and verify ${blob} against
+ * the account key it pinned (${account_pk}; NULL takes the key the roster
+ * names, for a first contact), and when it holds an earlier roster of the
+ * account (${held}, NULL if none), check that the new one may replace it.
+ * On success *${out} is the roster (roster_free it); judge a device with
+ * roster_status.  Returns what roster_decode and roster_supersedes return.
+ */
+int roster_verify(const uint8_t *blob, size_t len, const uint8_t *account_pk,
+    const uint8_t *held, size_t heldlen, struct roster **out);
+
+/**
+ * roster_status(r, sign_pk): ROSTER_ACTIVE, ROSTER_REVOKED, or 0 when the
+ * roster does not list the device (a device a service saw before but a
+ * reset roster does not list was revoked by the recovery).
+ */
+int roster_status(const struct roster *r, const uint8_t sign_pk[static 32]);
 
 /**
  * roster_find_kx(r, kx_pk) / roster_find_sign(r, sign_pk): the device with

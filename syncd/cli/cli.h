@@ -29,6 +29,10 @@ int cmd_devices(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_pair(int argc, char **argv);
 int cmd_join(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
+int cmd_passphrase(int argc, char **argv);
+int cmd_roster(int argc, char **argv);
 
 /**
  * cli_fail(rc, fmt, ...): print "kith: <message>: <kith_strerror(rc)>" (or
@@ -50,6 +54,31 @@ int cli_open(int create, struct home **hm);
  */
 int cli_passphrase(const char *prompt, int confirm, uint8_t **pass,
     size_t *len);
+
+/**
+ * cli_secret(file, opt, prompt, confirm, pass, len): the same for another
+ * secret: the first line of ${file} (given with option ${opt}), or asked.
+ */
+int cli_secret(const char *file, const char *opt, const char *prompt,
+    int confirm, uint8_t **pass, size_t *len);
+
+/**
+ * cli_when(t): a UTC time as text (a static buffer), "-" for 0.
+ */
+const char *cli_when(uint64_t t);
+
+/**
+ * cli_roster_json(r, self) / cli_roster_print(r, self): a roster for
+ * --json or for people; ${self} (or NULL) marks this device.
+ */
+json_t *cli_roster_json(const struct roster *r, const uint8_t *self);
+void cli_roster_print(const struct roster *r, const uint8_t *self);
+
+/**
+ * cli_unseal(hm, sk): ask for the account passphrase and unseal the
+ * account key into *${sk} (sodium_free it); print what went wrong.
+ */
+int cli_unseal(struct home *hm, uint8_t **sk);
 
 /**
  * cli_yesno(question): ask on the terminal; 1 for yes.  No terminal: 0.

@@ -6,33 +6,21 @@
 #include "cli.h"
 #include "ctlsock.h"
 #include "kith_err.h"
+#include "kith_util.h"
 #include "pair.h"
-
-static const char *
-when(uint64_t t)
-{
-	static char buf[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0)
-		return ("-");
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return (buf);
-}
 
 /* Who a device is, by its key: its name on the roster. */
 static const char *
-by_name(const struct home *hm, const uint8_t pk[32])
+by_name(const struct roster *r, const uint8_t pk[32])
 {
-	const struct roster_dev *d = roster_find_sign(hm->roster, pk);
+	const struct roster_dev *d = roster_find_sign(r, pk);
 
 	return (d != NULL ? d->name : "a device not on the roster");
 }
 
 static json_t *
-dev_json(const struct home *hm, const struct roster_dev *d)
+dev_json(const struct roster *r, const uint8_t *self,
+    const struct roster_dev *d)
 {
 	char fp[15];
 	json_t *o;
@@ -41,33 +29,93 @@ dev_json(const struct home *hm, const struct roster_dev *d)
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "name", d->name,
 	    "id", cli_hex(d->sign_pk, 32), "fingerprint", fp,
 	    "status", d->status == ROSTER_ACTIVE ? "active" : "revoked",
-	    "added", when(d->added), "this",
-	    memcmp(d->sign_pk, hm->dk->sign_pk, 32) == 0); /* not secret */
+	    "added", cli_when(d->added), "this", self != NULL &&
+	    memcmp(d->sign_pk, self, 32) == 0); /* not secret */
 	json_object_set_new(o, "added_by", json_string(cli_hex(d->added_by,
 	    32)));
-	json_object_set_new(o, "added_by_name", json_string(by_name(hm,
+	json_object_set_new(o, "added_by_name", json_string(by_name(r,
 	    d->added_by)));
-	if (d->status == ROSTER_REVOKED)
-		json_object_set_new(o, "revoked", json_string(when(d->revoked)));
+	if (d->status == ROSTER_REVOKED) {
+		json_object_set_new(o, "revoked",
+		    json_string(cli_when(d->revoked)));
+		json_object_set_new(o, "revoked_by",
+		    json_string(cli_hex(d->revoked_by, 32)));
+		json_object_set_new(o, "revoked_by_name",
+		    json_string(by_name(r, d->revoked_by)));
+	}
 	return (o);
+}
+
+json_t *
+cli_roster_json(const struct roster *r, const uint8_t *self)
+{
+	json_t *arr = json_array(), *o;
+	size_t i;
+
+	for (i = 0; i < r->ndev; i++)
+		json_array_append_new(arr, dev_json(r, self, &r->dev[i]));
+	o = json_pack("{s:b, s:I, s:s, s:I, s:b, s:o}", "ok", 1,
+	    "roster_version", (json_int_t)r->version, "roster_hash",
+	    cli_hex(r->hash, 32), "epoch", (json_int_t)r->epoch, "reset",
+	    (r->flags & ROSTER_F_RESET) != 0, "devices", arr);
+	/* cli_hex has one buffer: one call per statement. */
+	json_object_set_new(o, "account", json_string(cli_hex(r->account_pk,
+	    32)));
+	return (o);
+}
+
+void
+cli_roster_print(const struct roster *r, const uint8_t *self)
+{
+	char fp[15];
+	size_t i;
+
+	printf("Roster version %llu, signed by the account key %s;"
+	    " history epoch %u.\n", (unsigned long long)r->version,
+	    cli_hex(r->account_pk, 8), (unsigned)r->epoch);
+	if (r->flags & ROSTER_F_RESET)
+		printf("Made by a recovery: any device not listed is"
+		    " revoked.\n");
+	for (i = 0; i < r->ndev; i++) {
+		const struct roster_dev *d = &r->dev[i];
+
+		pair_fingerprint(d->sign_pk, fp);
+		printf("  %c %-20s %s  %-7s added %s by %s",
+		    self != NULL && !memcmp(d->sign_pk, self, 32) /* not secret */ ?
+		    '*' : ' ', d->name, fp, d->status == ROSTER_ACTIVE ?
+		    "active" : "revoked", cli_when(d->added),
+		    !memcmp(d->added_by, d->sign_pk, 32) ? /* not secret */
+		    "itself (first device)" : by_name(r, d->added_by));
+		if (d->status == ROSTER_REVOKED)
+			printf("; revoked %s by %s", cli_when(d->revoked),
+			    by_name(r, d->revoked_by));
+		printf("\n");
+	}
 }
 
 int
 cmd_devices(int argc, char **argv)
 {
 	struct home *hm;
-	json_t *arr;
-	size_t i;
-	char fp[15];
+	const char *export = NULL;
+	int i, rc;
 
-	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-		printf("usage: kith devices\nList the devices of the signed"
-		    " roster, active and revoked.\n");
-		return (0);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			printf("usage: kith devices [--export FILE]\n"
+			    "List the devices of the signed roster, active and"
+			    " revoked.\nWith --export, write the signed roster"
+			    " to FILE (docs/PROTOCOL.md 4.1), for a\nmessaging"
+			    " service to check with 'kith roster verify' or"
+			    " roster_verify().\n");
+			return (0);
+		} else if (strcmp(argv[i], "--export") == 0 && i + 1 < argc)
+			export = argv[++i];
+		else
+			return (cli_fail(KITH_EINVAL, "devices: unexpected"
+			    " '%s'; usage: kith devices [--export FILE]",
+			    argv[i]));
 	}
-	if (argc > 1)
-		return (cli_fail(KITH_EINVAL, "devices: unexpected '%s'",
-		    argv[1]));
 	if (cli_open(0, &hm) != 0)
 		return (1);
 	if (hm->roster == NULL) {
@@ -75,33 +123,27 @@ cmd_devices(int argc, char **argv)
 		return (cli_fail(KITH_ENOACCOUNT, "this device belongs to no"
 		    " account yet: run 'kith init' or 'kith join'"));
 	}
-	if (cli.json) {
-		arr = json_array();
-		for (i = 0; i < hm->roster->ndev; i++)
-			json_array_append_new(arr, dev_json(hm,
-			    &hm->roster->dev[i]));
-		cli_json_out(json_pack("{s:b, s:I, s:s, s:o}", "ok", 1,
-		    "roster_version", (json_int_t)hm->roster->version,
-		    "roster_hash", cli_hex(hm->roster->hash, 32),
-		    "devices", arr));
-	} else {
-		printf("Roster version %llu, signed by the account key.\n",
-		    (unsigned long long)hm->roster->version);
-		for (i = 0; i < hm->roster->ndev; i++) {
-			const struct roster_dev *d = &hm->roster->dev[i];
-
-			pair_fingerprint(d->sign_pk, fp);
-			printf("  %c %-20s %s  %-7s added %s by %s%s%s\n",
-			    memcmp(d->sign_pk, hm->dk->sign_pk, 32) /* not secret */ ? ' ' :
-			    '*', d->name, fp, d->status == ROSTER_ACTIVE ?
-			    "active" : "revoked", when(d->added),
-			    memcmp(d->added_by, d->sign_pk, 32) == 0 ? /* not secret */
-			    "itself (first device)" : by_name(hm, d->added_by),
-			    d->status == ROSTER_REVOKED ? ", revoked " : "",
-			    d->status == ROSTER_REVOKED ? when(d->revoked) :
-			    "");
+	if (export != NULL) {
+		/* Public: names and public keys, no seal, no secret. */
+		rc = kith_file_write(export, hm->roster->blob,
+		    hm->roster->bloblen, 0644);
+		if (rc != 0) {
+			home_close(hm);
+			return (cli_fail(rc, "cannot write %s", export));
 		}
-	}
+		if (cli.json)
+			cli_json_out(json_pack("{s:b, s:s, s:I, s:I}", "ok", 1,
+			    "file", export, "roster_version",
+			    (json_int_t)hm->roster->version, "bytes",
+			    (json_int_t)hm->roster->bloblen));
+		else
+			printf("Wrote roster version %llu (%zu bytes) to %s.\n",
+			    (unsigned long long)hm->roster->version,
+			    hm->roster->bloblen, export);
+	} else if (cli.json)
+		cli_json_out(cli_roster_json(hm->roster, hm->dk->sign_pk));
+	else
+		cli_roster_print(hm->roster, hm->dk->sign_pk);
 	home_close(hm);
 	return (0);
 }

@@ -20,13 +20,24 @@ static const struct {
 } cmds[] = {
 	{ "init", cmd_init, "init --name NAME       new account and this device" },
 	{ "status", cmd_status, "status                 account, device, sync state" },
-	{ "devices", cmd_devices, "devices                the signed device roster" },
+	{ "devices", cmd_devices, "devices [--export FILE]\n"
+	    "                         the signed device roster" },
 	{ "history", cmd_history, "history add|import FILE.jsonl|export|count" },
 	{ "pair", cmd_pair, "pair [--qr-png FILE] [--timeout SEC] [--yes]\n"
 	    "                         show a pairing code and enrol a new device" },
 	{ "join", cmd_join, "join [IMAGE] [--code TEXT] [--camera] --name NAME"
 	    " [--peer HOST:PORT]\n"
 	    "                         join an account from its pairing code" },
+	{ "revoke", cmd_revoke, "revoke DEVICE...       bar a lost or stolen"
+	    " device (asks for the passphrase)" },
+	{ "recover", cmd_recover, "recover [--name NAME] [--roster FILE]"
+	    " [--revoke-others]\n"
+	    "                         rebuild the account on a new device from"
+	    " the recovery code" },
+	{ "passphrase", cmd_passphrase, "passphrase             change the"
+	    " account passphrase" },
+	{ "roster", cmd_roster, "roster verify FILE     check a signed roster"
+	    " (devices --export FILE writes one)" },
 };
 
 static void

@@ -96,6 +96,15 @@ ask_tty(const char *prompt, uint8_t *buf, size_t *len)
 int
 cli_passphrase(const char *prompt, int confirm, uint8_t **pass, size_t *len)
 {
+
+	return (cli_secret(cli.passfile, "--passphrase-file", prompt, confirm,
+	    pass, len));
+}
+
+int
+cli_secret(const char *file, const char *opt, const char *prompt,
+    int confirm, uint8_t **pass, size_t *len)
+{
 	uint8_t *p, *q;
 	size_t n, m;
 	int fd, rc;
@@ -103,11 +112,10 @@ cli_passphrase(const char *prompt, int confirm, uint8_t **pass, size_t *len)
 	if ((p = sodium_malloc(2 * MAXPASS)) == NULL)
 		return (KITH_ENOMEM);
 	q = p + MAXPASS;
-	if (cli.passfile != NULL) {
-		if ((fd = open(cli.passfile, O_RDONLY | O_CLOEXEC)) == -1) {
+	if (file != NULL) {
+		if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
 			sodium_free(p);
-			cli_fail(KITH_EIO, "cannot read the passphrase file %s",
-			    cli.passfile);
+			cli_fail(KITH_EIO, "cannot read %s (%s)", file, opt);
 			return (KITH_EIO);
 		}
 		rc = read_line_fd(fd, p, MAXPASS, &n);
@@ -116,8 +124,8 @@ cli_passphrase(const char *prompt, int confirm, uint8_t **pass, size_t *len)
 		rc = ask_tty(prompt, p, &n);
 		if (rc == KITH_ENOENT) {
 			sodium_free(p);
-			cli_fail(rc, "no terminal to ask for the passphrase:"
-			    " use --passphrase-file FILE");
+			cli_fail(rc, "no terminal to ask on: use %s FILE",
+			    opt);
 			return (rc);
 		}
 		if (rc == 0 && confirm) {
@@ -269,4 +277,44 @@ cli_agent_poke(const struct home *hm)
 	(void)ctl_call(c, json_pack("{s:s}", "op", "rescan"), &resp);
 	json_decref(resp);
 	ctl_close(c);
+}
+
+const char *
+cli_when(uint64_t t)
+{
+	static char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0)
+		return ("-");
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return (buf);
+}
+
+int
+cli_unseal(struct home *hm, uint8_t **sk)
+{
+	uint8_t *pass;
+	size_t plen;
+	int rc;
+
+	if ((rc = cli_passphrase("Account passphrase: ", 0, &pass,
+	    &plen)) != 0)
+		return (rc);
+	rc = home_account_sk(hm, pass, plen, sk);
+	sodium_free(pass);
+	if (rc == KITH_EBADPASS)
+		cli_fail(rc, "wrong passphrase; nothing was changed (each try"
+		    " runs Argon2id over 32 MiB on purpose, so guessing is"
+		    " slow)");
+	else if (rc == KITH_ESTALE)
+		cli_fail(rc, "this device holds an old seal of the account"
+		    " key: let it sync with another device of yours (kithd),"
+		    " then try again");
+	else if (rc != 0)
+		cli_fail(rc, "cannot unseal the account key: %s",
+		    kith_strerror(rc));
+	return (rc);
 }

@@ -34,6 +34,7 @@ struct peer {
 	size_t nextaddr;
 	uint64_t next_try;	/* ms, monotonic; 0: now */
 	unsigned backoff;	/* ms */
+	int xk;			/* next dial: XK, carrying our roster */
 	struct sess *s;		/* the established session, if any */
 	struct sess *dialing;	/* our outgoing attempt, if any */
 };

@@ -6,13 +6,24 @@
  * from the roster.  The initiator knows whom it calls (from the discovery
  * tag, or by trying each device for a --peer address); the responder finds
  * the initiator by trying the first message against every active device
- * of its roster, and closes the connection when none fits.  Frames are
+ * of its roster.  When none fits, the first message may be the start of
+ * Noise_XK (the initiator knows only the responder): its third message
+ * carries the initiator's roster, which the responder installs if it is
+ * newer, and the session goes on if that roster lists the initiator as
+ * active; a device that its roster shows revoked gets REFUSE.  An
+ * initiator refused with KK tries XK next.  Frames are
  * u16 length || Noise message, as in pairing (docs/PROTOCOL.md §7); each
  * transport plaintext is type (1) || body.  The messages (§11):
  *
  *   HELLO     version (1) || roster version (8) || vv: n (2) || n * (origin
  *             (32) || seq (8))
- *   ROSTER    a roster blob, sent when the peer's roster is older
+ *   ROSTER    a roster blob || its passphrase seal (88), sent when the
+ *             peer's roster is older; a side that learns from HELLO that
+ *             the peer's is newer sends no record before it has it
+ *   EPOCHS    n (2) || n * epoch (4): the history epochs held
+ *   KEYS      n (2) || n * (epoch (4) || key (32)): the epoch keys the
+ *             peer lacks
+ *   REFUSE    a roster blob || seal: the roster that revoked the peer
  *   RECS      a slice of the record stream (xfer.h), unbounded
  *   CAUGHTUP  records (8): everything held at HELLO time was sent
  *   PING      empty; sent when nothing else was sent for a keepalive
@@ -39,6 +50,7 @@
 #include "xfer.h"
 
 #define KK "Noise_KK_25519_ChaChaPoly_BLAKE2b"
+#define XK "Noise_XK_25519_ChaChaPoly_BLAKE2b"
 #define PROLOGUE "kith sync v1"
 #define SYNC_VERSION 1
 
@@ -48,6 +60,9 @@ enum {
 	M_RECS = 0x32,
 	M_CAUGHTUP = 0x33,
 	M_PING = 0x34,
+	M_EPOCHS = 0x35,
+	M_KEYS = 0x36,
+	M_REFUSE = 0x37,
 };
 
 enum { S_DIAL, S_HS, S_LIVE, S_DEAD };
@@ -78,6 +93,10 @@ struct sess {
 	struct store_vv *sent;	/* what the peer holds, as far as we know */
 	uint64_t peer_roster;
 	int hello_rx, cu_tx, cu_rx, cu_logged, more;
+	int xk;			/* this handshake is XK */
+	int xk_wait;		/* XK initiator: handshake done, answer not yet */
+	int await_roster;	/* the peer's roster is newer: wait for it */
+	int close_after;	/* close once the write queue is empty */
 	uint64_t rx_n, rx_new, tx_n, cu_tx_n;
 	uint64_t since, last_rx, last_tx, hs_start;
 	size_t wq;
@@ -216,6 +235,10 @@ on_written(uv_write_t *req, int status)
 		sess_close(s, uv_strerror(status));
 		return;
 	}
+	if (s->close_after && s->wq == 0) {
+		sess_close(s, "refused");
+		return;
+	}
 	if (s->more && s->wq < WQ_HIGH / 2) {
 		s->more = 0;
 		sess_push(s);
@@ -263,6 +286,40 @@ send_one(struct sess *s, uint8_t type, const uint8_t *body, size_t len)
 	return (rc);
 }
 
+/* The roster held and its passphrase seal, as ROSTER and REFUSE carry. */
+static int
+roster_body(struct agent *ag, uint8_t **out, size_t *len)
+{
+	const struct roster *r = ag->hm->roster;
+	uint8_t *b;
+	int rc;
+
+	if ((b = malloc(r->bloblen + ACCOUNT_SEALED_LEN)) == NULL)
+		return (KITH_ENOMEM);
+	memcpy(b, r->blob, r->bloblen);
+	if ((rc = home_seal(ag->hm, b + r->bloblen)) != 0) {
+		free(b);
+		return (rc);
+	}
+	*out = b;
+	*len = r->bloblen + ACCOUNT_SEALED_LEN;
+	return (0);
+}
+
+static int
+send_roster_as(struct sess *s, uint8_t type)
+{
+	uint8_t *b;
+	size_t len;
+	int rc;
+
+	if ((rc = roster_body(s->ag, &b, &len)) != 0)
+		return (rc);
+	rc = send_one(s, type, b, len);
+	free(b);
+	return (rc);
+}
+
 static int
 send_roster(struct sess *s)
 {
@@ -273,7 +330,96 @@ send_roster(struct sess *s)
 	ag_vlog(s->ag, "sending roster version %llu to %s (%s)",
 	    (unsigned long long)r->version, s->p->name, s->p->id8);
 	s->peer_roster = r->version;
-	return (send_one(s, M_ROSTER, r->blob, r->bloblen));
+	return (send_roster_as(s, M_ROSTER));
+}
+
+static int
+send_epochs(struct sess *s)
+{
+	const uint32_t *ep;
+	uint8_t b[2 + 4 * 1024];
+	size_t n, i;
+
+	if (s->ag->hm->h == NULL)
+		return (0);
+	hist_epochs(s->ag->hm->h, &ep, &n);
+	if (n > 1024)
+		n = 1024;
+	kith_be16enc(b, (uint16_t)n);
+	for (i = 0; i < n; i++)
+		kith_be32enc(b + 2 + 4 * i, ep[i]);
+	return (send_one(s, M_EPOCHS, b, 2 + 4 * n));
+}
+
+/* The peer listed its epochs: send the keys it lacks. */
+static int
+got_epochs(struct sess *s, const uint8_t *b, size_t len)
+{
+	const uint32_t *ep;
+	const uint8_t *key;
+	uint8_t *out;
+	size_t n, i, j, k, nk = 0;
+	int rc, has;
+
+	if (len < 2 || len != 2 + 4 * (size_t)kith_be16dec(b))
+		return (KITH_EPROTO);
+	k = kith_be16dec(b);
+	if (s->ag->hm->h == NULL)
+		return (0);
+	hist_epochs(s->ag->hm->h, &ep, &n);
+	/* Secret: in locked memory, wiped on free. */
+	if ((out = sodium_malloc(2 + 36 * (n + 1))) == NULL)
+		return (KITH_ENOMEM);
+	for (i = 0; i < n; i++) {
+		for (has = 0, j = 0; j < k && !has; j++)
+			has = kith_be32dec(b + 2 + 4 * j) == ep[i];
+		if (has || (key = hist_key(s->ag->hm->h, ep[i])) == NULL)
+			continue;
+		kith_be32enc(out + 2 + 36 * nk, ep[i]);
+		memcpy(out + 2 + 36 * nk + 4, key, 32);
+		nk++;
+	}
+	rc = 0;
+	if (nk > 0) {
+		kith_be16enc(out, (uint16_t)nk);
+		ag_log("sending %s (%s) the keys of %zu history epoch%s it"
+		    " lacks", s->p->name, s->p->id8, nk, nk == 1 ? "" : "s");
+		rc = send_one(s, M_KEYS, out, 2 + 36 * nk);
+	}
+	sodium_free(out);
+	return (rc);
+}
+
+/* Keys of epochs we lack, from an active device of the account. */
+static int
+got_keys(struct sess *s, const uint8_t *b, size_t len)
+{
+	struct agent *ag = s->ag;
+	uint32_t e;
+	size_t n, i, got = 0;
+	int rc;
+
+	if (len < 2 || len != 2 + 36 * (size_t)kith_be16dec(b))
+		return (KITH_EPROTO);
+	n = kith_be16dec(b);
+	if ((rc = ag_tx_begin(ag)) != 0)
+		return (rc);
+	for (i = 0; i < n; i++) {
+		e = kith_be32dec(b + 2 + 36 * i);
+		/* The roster's grant, not a peer, gives the current key. */
+		if (e == 0 || e > ag->hm->roster->epoch ||
+		    (ag->hm->h != NULL && hist_key(ag->hm->h, e) != NULL))
+			continue;
+		if ((rc = hist_key_put(ag->hm->st, ag->hm->dk, e,
+		    b + 2 + 36 * i + 4)) != 0)
+			return (rc);
+		got++;
+	}
+	if (got == 0)
+		return (0);
+	ag_log("received the keys of %zu history epoch%s from %s (%s)", got,
+	    got == 1 ? "" : "s", s->p->name, s->p->id8);
+	return (home_load_hist(ag->hm));
 }
 
 struct pusher {
@@ -332,7 +478,8 @@ sess_push(struct sess *s)
 	uint8_t m[8];
 	int rc, err;
 
-	if (s->state != S_LIVE || !s->hello_rx)
+	if (s->state != S_LIVE || !s->hello_rx || s->await_roster ||
+	    s->close_after)
 		return;
 	if (s->wq >= WQ_HIGH) {
 		s->more = 1;
@@ -436,44 +583,105 @@ got_hello(struct sess *s, const uint8_t *b, size_t len)
 	s->sent = vv;
 	s->peer_roster = kith_be64dec(b + 1);
 	s->hello_rx = 1;
+	/* Learn a newer roster (a revocation) before syncing anything. */
+	s->await_roster = s->peer_roster > s->ag->hm->roster->version;
 	return (send_roster(s));
 }
 
+/*
+ * A roster from a peer (ROSTER, REFUSE or the XK handshake): install it if
+ * it supersedes ours.  Returns 0 (installed, or ignored as not newer: the
+ * peer is told ours), KITH_EPROTO (does not verify), or a store error.
+ * *${installed} says which.
+ */
 static int
-got_roster(struct sess *s, const uint8_t *b, size_t len)
+take_roster(struct sess *s, const uint8_t *b, size_t len, const char *from,
+    int *installed)
 {
 	struct agent *ag = s->ag;
 	struct roster *r, *old;
 	int rc;
 
-	if ((rc = roster_decode(b, len, ag->hm->account_pk, &r)) != 0) {
-		ag_log("%s (%s) sent a roster that does not verify: %s",
-		    s->p->name, s->p->id8, kith_strerror(rc));
+	*installed = 0;
+	if (len < ACCOUNT_SEALED_LEN ||
+	    (rc = roster_decode(b, len - ACCOUNT_SEALED_LEN,
+	    ag->hm->account_pk, &r)) != 0) {
+		ag_log("%s sent a roster that does not verify: ignored", from);
 		return (KITH_EPROTO);
 	}
-	s->peer_roster = r->version;
 	if ((old = malloc(sizeof(*old))) == NULL) {
 		roster_free(r);
 		return (KITH_ENOMEM);
 	}
 	memcpy(old, ag->hm->roster, sizeof(*old));
 	old->blob = NULL;
-	if ((rc = home_roster_install(ag->hm, r)) != 0) {
-		if (rc != KITH_ESTALE)
-			ag_log("%s (%s) sent roster version %llu, which does"
-			    " not follow ours (version %llu): ignored",
-			    s->p->name, s->p->id8,
+	if ((rc = home_roster_install(ag->hm, r, b + len -
+	    ACCOUNT_SEALED_LEN)) != 0) {
+		if (rc == KITH_EFORK)
+			ag_log("%s holds another roster of version %llu than"
+			    " ours: the account was changed on two devices"
+			    " apart; any change made with the passphrase"
+			    " settles it", from,
+			    (unsigned long long)r->version);
+		else if (rc != KITH_ESTALE)
+			ag_log("%s sent roster version %llu, which may not"
+			    " replace ours (version %llu): %s", from,
 			    (unsigned long long)r->version,
-			    (unsigned long long)old->version);
+			    (unsigned long long)old->version,
+			    kith_strerror(rc));
 		roster_free(r);
 		free(old);
-		return (0);
+		return (rc == KITH_ESTALE || rc == KITH_EFORK ||
+		    rc == KITH_EROSTER || rc == KITH_ECRYPTO ? 0 : rc);
 	}
-	ag_log("roster version %llu from %s (%s)",
-	    (unsigned long long)r->version, s->p->name, s->p->id8);
+	*installed = 1;
+	ag_log("roster version %llu from %s", (unsigned long long)r->version,
+	    from);
 	ag_roster_changed(ag, old);
 	free(old);
 	return (0);
+}
+
+static int
+got_roster(struct sess *s, const uint8_t *b, size_t len)
+{
+	char from[128];
+	int rc, inst;
+
+	snprintf(from, sizeof(from), "%s (%s)", s->p->name, s->p->id8);
+	if (len >= ACCOUNT_SEALED_LEN + 13)
+		s->peer_roster = kith_be64dec(b + 5);
+	if ((rc = take_roster(s, b, len, from, &inst)) != 0)
+		return (rc);
+	s->await_roster = 0;
+	if (s->state == S_LIVE)
+		sess_push(s);
+	return (0);
+}
+
+/* The XK initiator was refused: its roster revoked it. */
+static int
+got_refuse(struct sess *s, const uint8_t *b, size_t len)
+{
+	const struct roster_dev *me;
+	char from[128], by[80];
+	int rc, inst;
+
+	snprintf(from, sizeof(from), "%s (%s)", s->p->name, s->p->id8);
+	if ((rc = take_roster(s, b, len, from, &inst)) != 0)
+		return (rc);
+	me = home_self(s->ag->hm);
+	if (me != NULL && me->status == ROSTER_REVOKED) {
+		const struct roster_dev *d = roster_find_sign(s->ag->hm->roster,
+		    me->revoked_by);
+
+		snprintf(by, sizeof(by), "%s", d != NULL ? d->name : "?");
+		ag_log("%s refused us: this device was revoked by %s", from,
+		    by);
+	} else
+		ag_log("%s refused us: this device is not an active device"
+		    " of its roster", from);
+	return (KITH_EREFUSED);
 }
 
 static int
@@ -530,6 +738,10 @@ got_live(struct sess *s, uint8_t type, const uint8_t *b, size_t len)
 		return (0);
 	case M_ROSTER:
 		return (got_roster(s, b, len));
+	case M_EPOCHS:
+		return (got_epochs(s, b, len));
+	case M_KEYS:
+		return (got_keys(s, b, len));
 	case M_RECS:
 		rc = recparse_feed(&s->rp, b, len, on_rec, s);
 		return (rc);
@@ -566,10 +778,12 @@ established(struct sess *s)
 	char hx[65];
 	json_t *ev;
 
-	if ((rc = noise_hs_split(s->hs, &s->tx, &s->rx)) != 0)
-		return (rc);
-	noise_hs_free(s->hs);
-	s->hs = NULL;
+	if (s->hs != NULL) {
+		if ((rc = noise_hs_split(s->hs, &s->tx, &s->rx)) != 0)
+			return (rc);
+		noise_hs_free(s->hs);
+		s->hs = NULL;
+	}
 	if (p->dialing == s)
 		p->dialing = NULL;
 	if (s->m != NULL && s->m->dialing == s) {
@@ -612,7 +826,27 @@ established(struct sess *s)
 		    json_string(ag_hex(p->sign_pk, 32, hx)));
 		ctl_publish(ag, "peer", ev);
 	}
-	return (send_hello(s));
+	if ((rc = send_hello(s)) != 0)
+		return (rc);
+	return (send_epochs(s));
+}
+
+static int
+send_hs(struct sess *s, noise_hs *hs, const uint8_t *payload, size_t plen)
+{
+	struct obuf ob = { 0 };
+	uint8_t *out;
+	size_t olen;
+	int rc;
+
+	if ((out = malloc(NOISE_MAXMSG)) == NULL)
+		return (KITH_ENOMEM);
+	if ((rc = noise_hs_write(hs, payload, plen, out, NOISE_MAXMSG,
+	    &olen)) == 0 && (rc = ob_raw(&ob, out, olen)) == 0)
+		rc = ob_write(s, &ob);
+	free(ob.b);
+	free(out);
+	return (rc);
 }
 
 /* Responder: whose first message is this? */
@@ -620,9 +854,10 @@ static int
 identify(struct sess *s, const uint8_t *msg, size_t len)
 {
 	struct agent *ag = s->ag;
-	uint8_t pl[64], out[128];
-	size_t i, plen, olen;
+	uint8_t pl[64];
+	size_t i, plen;
 	noise_hs *hs;
+	int rc;
 
 	for (i = 0; i < ag->npeers; i++) {
 		struct peer *p = ag->peers[i];
@@ -636,26 +871,118 @@ identify(struct sess *s, const uint8_t *msg, size_t len)
 		if (noise_hs_read(hs, msg, len, pl, sizeof(pl), &plen) == 0) {
 			s->p = p;
 			s->hs = hs;
-			if (noise_hs_write(hs, NULL, 0, out, sizeof(out),
-			    &olen) != 0)
-				return (KITH_ECRYPTO);
-			{
-				struct obuf ob = { 0 };
-				int rc;
-
-				if ((rc = ob_raw(&ob, out, olen)) == 0)
-					rc = ob_write(s, &ob);
-				free(ob.b);
-				if (rc != 0)
-					return (rc);
-			}
+			if ((rc = send_hs(s, hs, NULL, 0)) != 0)
+				return (rc);
 			return (established(s));
 		}
 		noise_hs_free(hs);
 	}
+	/* Someone who knows only our key: XK, its roster to come. */
+	if (noise_hs_new(&hs, XK, 0, (const uint8_t *)PROLOGUE,
+	    sizeof(PROLOGUE) - 1, ag->hm->dk->kx_sk, NULL, NULL) != 0)
+		return (KITH_ENOMEM);
+	if (noise_hs_read(hs, msg, len, pl, sizeof(pl), &plen) == 0) {
+		s->hs = hs;
+		s->xk = 1;
+		return (send_hs(s, hs, NULL, 0));
+	}
+	noise_hs_free(hs);
 	ag_log("refused connection from %s: not an active device of this"
 	    " account", s->addr);
 	return (KITH_EREFUSED);
+}
+
+/*
+ * Responder, XK: the third message names the initiator's key and carries
+ * its roster.  Go on if the newest of the two rosters lists it as active.
+ */
+static int
+xk_last(struct sess *s, const uint8_t *msg, size_t len)
+{
+	struct agent *ag = s->ag;
+	const struct roster_dev *d, *by;
+	const uint8_t *rs;
+	uint8_t *pl;
+	size_t plen, i;
+	char from[96];
+	int rc, inst;
+
+	if ((pl = malloc(NOISE_MAXMSG)) == NULL)
+		return (KITH_ENOMEM);
+	if (noise_hs_read(s->hs, msg, len, pl, NOISE_MAXMSG, &plen) != 0) {
+		free(pl);
+		ag_log("refused connection from %s: handshake failed",
+		    s->addr);
+		return (KITH_EREFUSED);
+	}
+	rs = noise_hs_remote_static(s->hs);
+	snprintf(from, sizeof(from), "the device at %s", s->addr);
+	rc = take_roster(s, pl, plen, from, &inst);
+	free(pl);
+	if (rc != 0 && rc != KITH_EPROTO)
+		return (rc);
+	d = roster_find_kx(ag->hm->roster, rs);
+	for (i = 0; d != NULL && d->status == ROSTER_ACTIVE &&
+	    i < ag->npeers; i++)
+		if (!memcmp(ag->peers[i]->kx_pk, rs, 32) &&	/* not secret */
+		    ag->peers[i]->active) {
+			s->p = ag->peers[i];
+			return (established(s));
+		}
+	if (d != NULL && d->status == ROSTER_REVOKED) {
+		by = roster_find_sign(ag->hm->roster, d->revoked_by);
+		ag_log("refused %s (%s) at %s: revoked by %s", d->name,
+		    ag_hex(d->sign_pk, 4, (char[65]){ 0 }), s->addr,
+		    by != NULL ? by->name : "?");
+		/* Tell it, with the roster that says so; then close. */
+		if ((rc = noise_hs_split(s->hs, &s->tx, &s->rx)) != 0 ||
+		    (rc = send_roster_as(s, M_REFUSE)) != 0)
+			return (KITH_EREFUSED);
+		s->close_after = 1;
+		return (0);
+	}
+	ag_log("refused connection from %s: not an active device of this"
+	    " account", s->addr);
+	return (KITH_EREFUSED);
+}
+
+/* Initiator, XK: the second message is in; send ours, with our roster. */
+static int
+xk_send_roster(struct sess *s)
+{
+	uint8_t *b;
+	size_t len;
+	int rc;
+
+	if ((rc = roster_body(s->ag, &b, &len)) != 0)
+		return (rc);
+	rc = send_hs(s, s->hs, b, len);
+	free(b);
+	if (rc != 0 || (rc = noise_hs_split(s->hs, &s->tx, &s->rx)) != 0)
+		return (rc);
+	noise_hs_free(s->hs);
+	s->hs = NULL;
+	s->xk_wait = 1;
+	return (0);
+}
+
+/* Initiator, XK: the answer to the third message. */
+static int
+xk_answer(struct sess *s, uint8_t *f, size_t len)
+{
+	int rc;
+
+	if (len < 1 + NOISE_TAGLEN ||
+	    noise_cs_decrypt(s->rx, NULL, 0, f, len, f) != 0)
+		return (KITH_ECRYPTO);
+	if (f[0] == M_REFUSE)
+		return (got_refuse(s, f + 1, len - 1 - NOISE_TAGLEN));
+	if (f[0] != M_HELLO)
+		return (KITH_EPROTO);
+	s->xk_wait = 0;
+	if ((rc = established(s)) != 0)
+		return (rc);
+	return (got_live(s, f[0], f + 1, len - 1 - NOISE_TAGLEN));
 }
 
 static int
@@ -666,8 +993,12 @@ on_frame(struct sess *s, uint8_t *f, size_t len)
 	int rc;
 
 	s->last_rx = ag_now_ms();
+	if (s->close_after)
+		return (0);
 	if (s->state == S_HS && !s->initiator)
-		return (identify(s, f, len));
+		return (s->xk ? xk_last(s, f, len) : identify(s, f, len));
+	if (s->state == S_HS && s->xk_wait)
+		return (xk_answer(s, f, len));
 	if (s->state == S_HS) {
 		if ((rc = noise_hs_read(s->hs, f, len, pl, sizeof(pl),
 		    &plen)) != 0) {
@@ -675,6 +1006,8 @@ on_frame(struct sess *s, uint8_t *f, size_t len)
 			    " device the roster names", s->p->name, s->addr);
 			return (KITH_EHANDSHAKE);
 		}
+		if (s->xk)
+			return (xk_send_roster(s));
 		return (established(s));
 	}
 	if (len < 1 + NOISE_TAGLEN ||
@@ -718,6 +1051,8 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (nread < 0) {
 		if (s->state == S_HS && s->initiator) {
+			/* Perhaps it lacks our roster: XK carries it. */
+			s->p->xk = !s->xk;
 			if (s->m != NULL)
 				ag_log("%s refused us", s->addr);
 			else
@@ -900,8 +1235,10 @@ dial(struct agent *ag, struct peer *p, const struct sockaddr *sa, int manual)
 	s->p = p;
 	ag_addr_text(sa, s->addr, sizeof(s->addr));
 	s->creq.data = s;
-	if (noise_hs_new(&s->hs, KK, 1, (const uint8_t *)PROLOGUE,
-	    sizeof(PROLOGUE) - 1, ag->hm->dk->kx_sk, p->kx_pk, NULL) != 0 ||
+	s->xk = p->xk;
+	if (noise_hs_new(&s->hs, s->xk ? XK : KK, 1,
+	    (const uint8_t *)PROLOGUE, sizeof(PROLOGUE) - 1,
+	    ag->hm->dk->kx_sk, p->kx_pk, NULL) != 0 ||
 	    uv_tcp_connect(&s->creq, &s->tcp, sa, on_connect) != 0) {
 		sess_close(s, "cannot connect");
 		return (NULL);
