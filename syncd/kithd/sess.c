@@ -623,6 +623,11 @@ take_roster(struct sess *s, const uint8_t *b, size_t len, const char *from,
 			    " apart; any change made with the passphrase"
 			    " settles it", from,
 			    (unsigned long long)r->version);
+		else if (rc == KITH_ESTALE && r->version < old->version)
+			ag_log("%s sent roster version %llu, older than ours"
+			    " (%llu): ignored", from,
+			    (unsigned long long)r->version,
+			    (unsigned long long)old->version);
 		else if (rc != KITH_ESTALE)
 			ag_log("%s sent roster version %llu, which may not"
 			    " replace ours (version %llu): %s", from,
