@@ -585,6 +585,10 @@ got_hello(struct sess *s, const uint8_t *b, size_t len)
 	s->hello_rx = 1;
 	/* Learn a newer roster (a revocation) before syncing anything. */
 	s->await_roster = s->peer_roster > s->ag->hm->roster->version;
+	if (s->await_roster)
+		ag_log("%s (%s) holds roster version %llu, newer than ours:"
+		    " nothing is sent before it", s->p->name, s->p->id8,
+		    (unsigned long long)s->peer_roster);
 	return (send_roster(s));
 }
 
