@@ -4,7 +4,8 @@
  *
  *   rosterpush HOME ADDR PORT PEER FILE [--xk]
  *	Connect to the kithd at ADDR:PORT as the device of HOME, to the
- *	device of HOME's roster whose id starts with PEER (hex), with Noise_KK (or, with --xk,
+ *	device of HOME's roster whose id starts with PEER (hex), or to the
+ *	device whose Noise key PEER gives as kx:HEX (64 digits), with Noise_KK (or, with --xk,
  *	Noise_XK, the roster riding in the third message), send HELLO naming
  *	FILE's version and then ROSTER = FILE || HOME's passphrase seal, and
  *	print what comes back for two seconds:
@@ -112,6 +113,7 @@ main(int argc, char **argv)
 {
 	struct sockaddr_in sin;
 	const struct roster_dev *peer = NULL;
+	struct roster_dev rawkx;
 	noise_cs *tx, *rx;
 	uint8_t hello[1 + 8 + 2];
 	size_t blen, len, i;
@@ -127,7 +129,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "rosterpush: cannot open %s\n", argv[1]);
 		return (done(2));
 	}
-	for (i = 0; i < hm->roster->ndev; i++) {
+	if (strncmp(argv[4], "kx:", 3) == 0 && sodium_hex2bin(rawkx.kx_pk, 32,
+	    argv[4] + 3, strlen(argv[4] + 3), NULL, &i, NULL) == 0 && i == 32)
+		peer = &rawkx;
+	for (i = 0; peer == NULL && i < hm->roster->ndev; i++) {
 		char hx[65];
 
 		kith_hex(hm->roster->dev[i].sign_pk, 32, hx);
