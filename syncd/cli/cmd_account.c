@@ -267,15 +267,14 @@ cmd_recover(int argc, char **argv)
 	if (rosterfile != NULL && read_roster_file(rosterfile, NULL,
 	    &base) != 0)
 		return (1);
-	if ((rc = cli_open(1, &hm)) != 0) {
-		rc = 1;
-		goto out;
-	}
-	if (hm->has_account) {
+	/* Nothing is created before the code and passphrase are good. */
+	if (home_open(cli.home, 0, &hm) == 0 && hm->has_account) {
 		rc = cli_fail(KITH_EHAVEACCOUNT, "%s already holds an account;"
 		    " recover on a new device (or another --home)", cli.home);
 		goto out;
 	}
+	home_close(hm);
+	hm = NULL;
 	if (cli_secret(codefile, "--code-file", "Recovery code: ", 0, &code,
 	    &clen) != 0) {
 		rc = 1;
@@ -294,6 +293,10 @@ cmd_recover(int argc, char **argv)
 		goto out;
 	}
 	if (cli_passphrase("New account passphrase: ", 1, &pass, &plen) != 0) {
+		rc = 1;
+		goto out;
+	}
+	if (cli_open(1, &hm) != 0) {
 		rc = 1;
 		goto out;
 	}
