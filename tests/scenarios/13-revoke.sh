@@ -16,7 +16,9 @@
 # 4. A record appended on a after the revocation reaches b and never c,
 #    and with everything c holds it cannot be decrypted: every epoch-2
 #    record of a's store is "no key" for c, every epoch-1 record opens.
-# 5. The agents of a and b stop cleanly.
+# 5. 'kith passphrase' on a: b takes the new seal with roster 6; there the
+#    old passphrase fails and the new one works (b revokes d with it).
+# 6. The agents stop cleanly.
 set -euo pipefail
 . "$(dirname "$0")/../lib/kith.sh"
 kith_setup
@@ -96,6 +98,18 @@ grep -Eq '^epoch 1: opened 40, no key 0, failed 0$' <<<"$out" ||
 out=$(host_exec b "$TOOLS/tryopen" "$(kith_home b)" "$(kith_home a)/kith.db")
 grep -Eq '^epoch 2: opened [1-9][0-9]*, no key 0, failed 0$' <<<"$out" || fail "b cannot read epoch 2: $out"
 pass "the record written after the revocation reached b, not c; c holds no key for epoch 2, b does"
+
+# --- 5. a new passphrase reaches b through sync ------------------------------
+echo "a new passphrase, longer" > "$HOSTS_TMP/newpass"
+out=$(kith_on a passphrase --new-passphrase-file "$HOSTS_TMP/newpass" --json) || fail "passphrase: $out"
+[[ $out == *'"roster_version":6'* ]] || fail "passphrase said: $out"
+wait_log b "roster version 6 from a \($(id8 a)\)" 30
+must_fail "wrong passphrase; nothing was changed" kith_on b revoke "$(id8 d)"
+out=$(host_exec b "$KITH" --home "$(kith_home b)" --passphrase-file "$HOSTS_TMP/newpass" revoke "$(id8 d)" --json) ||
+	fail "b could not revoke d with the new passphrase: $out"
+[[ $out == *'"roster_version":7'* && $out == *'"epoch":3'* ]] || fail "revoke on b said: $out"
+wait_log a "device b \($(id8 d)\) revoked by b \($(id8 b)\)" 30
+pass "a changed the passphrase: on b the old one fails and the new one works (b revoked d: roster 7, epoch 3, a has it)"
 
 kithd_stop a
 kithd_stop b
