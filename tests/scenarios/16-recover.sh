@@ -91,6 +91,14 @@ svc --device "$(device_id r)" >/dev/null || fail "the service check refuses r"
 must_fail "is older than" "$KITH" --home "$HOSTS_TMP/service" roster verify "$HOSTS_TMP/roster3" --account "$acct" --held "$HOSTS_TMP/roster4"
 out=$(svc --device "$(device_id a)" 2>&1) && fail "the service check accepts a: $out"
 [[ $out == *REVOKED* ]] || fail "the service check does not say a is revoked: $out"
+# The same, with the library, as docs/examples/roster-check.c does it.
+chk() { "$TOOLS/roster-check" "$acct" "$@"; }
+[ "$(chk "$HOSTS_TMP/roster4" "$HOSTS_TMP/roster3" "$(device_id r)")" = accept ] || fail "roster-check refuses r"
+[ "$(chk "$HOSTS_TMP/roster4" "$HOSTS_TMP/roster3" "$(device_id a)" || true)" = "refuse: device revoked" ] ||
+	fail "roster-check does not refuse a as revoked"
+[ "$(chk "$HOSTS_TMP/roster3" "$HOSTS_TMP/roster4" "$(device_id n)" || true)" = "refuse: roster: older than what is held" ] ||
+	fail "roster-check accepts a rollback to roster 3"
+[ "$(chk "$HOSTS_TMP/roster3" - "$(device_id n)")" = accept ] || fail "roster-check refuses n on roster 3 alone"
 kithd_start r
 kithd_start a --peer "$(host_ip r):$(kithd_port r)"
 wait_log a "$(host_ip r):$(kithd_port r) refused us" 30
