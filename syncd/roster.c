@@ -211,10 +211,14 @@ roster_grant_all(struct roster *r, const uint8_t key[static 32])
 
 		if (d->status != ROSTER_ACTIVE)
 			continue;
-		g = &r->grant[r->ngrant++];
+		g = &r->grant[r->ngrant];
 		memcpy(g->sign_pk, d->sign_pk, 32);
-		if (crypto_box_seal(g->box, key, 32, d->kx_pk) != 0)
+		if (crypto_box_seal(g->box, key, 32, d->kx_pk) != 0) {
+			/* No half-made grants for roster_sign to take. */
+			r->ngrant = 0;
 			return (KITH_ECRYPTO);
+		}
+		r->ngrant++;
 	}
 	return (0);
 }
@@ -447,12 +451,15 @@ roster_supersedes(const struct roster *held, const struct roster *cand)
 		return (memcmp(cand->hash, held->hash, 32) ?	/* not secret */
 		    KITH_EFORK : KITH_ESTALE);
 	if (cand->flags & ROSTER_F_RESET) {
-		/* A revoked device never comes back under the same key. */
+		/* A revoked device never comes back under either key. */
 		for (i = 0; i < held->ndev; i++) {
 			h = &held->dev[i];
-			c = roster_find_sign(cand, h->sign_pk);
-			if (h->status == ROSTER_REVOKED && c != NULL &&
-			    c->status == ROSTER_ACTIVE)
+			if (h->status != ROSTER_REVOKED)
+				continue;
+			if (((c = roster_find_sign(cand, h->sign_pk)) != NULL &&
+			    c->status == ROSTER_ACTIVE) ||
+			    ((c = roster_find_kx(cand, h->kx_pk)) != NULL &&
+			    c->status == ROSTER_ACTIVE))
 				return (KITH_EROSTER);
 		}
 		return (0);
@@ -493,7 +500,7 @@ roster_verify(const uint8_t *blob, size_t len, const uint8_t *account_pk,
 		if ((rc = roster_decode(held, heldlen, r->account_pk,
 		    &h)) != 0) {
 			roster_free(r);
-			return (rc == KITH_ECRYPTO ? KITH_ECRYPTO : rc);
+			return (rc);
 		}
 		rc = roster_supersedes(h, r);
 		/* The very roster already held is fine too. */

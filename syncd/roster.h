@@ -136,8 +136,8 @@ int roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
  * revoked in held is revoked in cand, at the same time by the same device;
  * the epoch never goes down, and goes up when cand revokes a device active
  * in held.  A reset roster (ROSTER_F_RESET, from recovery) need only be
- * of a higher version and must not list as active a device revoked in
- * held.  Returns 0; KITH_ESTALE (equal or older version); KITH_EFORK (the
+ * of a higher version and must not list as active a device (sign_pk or
+ * kx_pk) revoked in held.  Returns 0; KITH_ESTALE (equal or older version); KITH_EFORK (the
  * same version, other contents); KITH_ECRYPTO (another account, or a
  * broken chain); KITH_EROSTER (a rule above broken).
  */

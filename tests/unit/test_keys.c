@@ -15,7 +15,16 @@
  *  4. recovery_new / recovery_parse: the text is the base32 of the bytes
  *     (checked with this file's own encoder) in groups of four; parsed back
  *     in upper and lower case, with and without dashes, with spaces; bad
- *     codes are KITH_EFORMAT.
+ *     codes are KITH_EFORMAT; two codes differ in their random part;
+ *  5. recovery codes carry check bytes: a fixed code parses to its bytes;
+ *     every one-character typo of it (each position, each other base32
+ *     character) is KITH_EBADPASS, as are typos in the random part of
+ *     fresh codes and changed check bytes;
+ *  6. recovery_seed: as keys.h defines it, deterministic, different for
+ *     different codes, the same from the code as typed; account_idkey:
+ *     deterministic, not the seed, different for different seeds; both
+ *     pinned by the fixed code (an account must rebuild from a code on
+ *     paper for ever).
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -159,9 +168,10 @@ test_devkey(void)
 	bad[7] ^= 0x01;
 	expect_corrupt(bad, n, __LINE__);
 	/*
-	 * Regression (found by this test, since fixed): a device.key of more than 4096 bytes comes back as
-	 * KITH_ETOOBIG (from kith_file_read, syncd/keys.c:52), which
-	 * keys.h does not list; it is as corrupt as any other length.
+	 * Regression (found by this test, since fixed): a device.key of
+	 * more than 4096 bytes came back as KITH_ETOOBIG (from
+	 * kith_file_read), which keys.h does not list; it is as corrupt as
+	 * any other length.
 	 */
 	memcpy(bad, file, n);
 	memset(bad + n, 0x55, 5000);
@@ -347,7 +357,8 @@ test_recovery(void)
 	memset(t1, 'x', sizeof(t1));
 	recovery_new(b1, t1);
 	recovery_new(b2, t2);
-	CHECK(memcmp(b1, b2, RECOVERY_BYTES) != 0);
+	/* 18 random bytes, then 2 check bytes: the random parts differ. */
+	CHECK(memcmp(b1, b2, RECOVERY_RANDOM) != 0);
 	CHECK(strcmp(t1, t2) != 0);
 
 	/* XXXX-XXXX-...: 8 groups of 4 base32 characters. */
@@ -429,6 +440,174 @@ test_recovery(void)
 	    KITH_EBADPASS);
 }
 
+/*
+ * A recovery code made from fixed bytes: 01 10 1f ... f1 00 (i * 0x0f + 1)
+ * and the check bytes 91 e9; the account seed and id key it gives.  Codes
+ * are written on paper and the account key is derived from them, so none
+ * of these may ever change.
+ */
+static const char kat_code[] = "AEIB-6LR5-JRNW-U6MI-S6TL-LRGT-4LYQ-BEPJ";
+static const uint8_t kat_check[2] = { 0x91, 0xe9 };
+static const char kat_seed[] =
+    "2591203c0628e8a4f0a41032bf7c0470c26942d49de6cef66db52171147a6e73";
+static const char kat_idkey[] =
+    "ac907044ab397c36ad586c40a657f62242df3aae55b6bd80b984fad392cb914f";
+static const char b32al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+static void
+kat_bytes(uint8_t b[RECOVERY_BYTES])
+{
+	size_t i;
+
+	for (i = 0; i < RECOVERY_RANDOM; i++)
+		b[i] = (uint8_t)(i * 0x0f + 1);
+	memcpy(b + RECOVERY_RANDOM, kat_check, sizeof(kat_check));
+}
+
+/*
+ * A mistyped code is told apart from a wrong one: recovery_parse gives
+ * KITH_EBADPASS, not KITH_EFORMAT (it is a code) and not 0 (it would
+ * unseal nothing and derive another account).
+ */
+static void
+test_recovery_typo(void)
+{
+	uint8_t want[RECOVERY_BYTES], p[RECOVERY_BYTES], b[RECOVERY_BYTES];
+	char m[RECOVERY_TEXTLEN + 8], t[RECOVERY_TEXTLEN];
+	size_t i, j, k;
+	int rc, wrong = 0, accepted = 0;
+
+	/* The fixed code, as shown, and with its bytes. */
+	kat_bytes(want);
+	b32(want, RECOVERY_BYTES, m);
+	for (i = j = 0; kat_code[i] != '\0'; i++)
+		if (kat_code[i] != '-' && kat_code[i] != m[j++])
+			break;
+	CHECK(kat_code[i] == '\0' && m[j] == '\0');
+	memset(p, 0, sizeof(p));
+	CHECK_RC(recovery_parse(kat_code, p), 0);
+	CHECK(memcmp(p, want, RECOVERY_BYTES) == 0);
+
+	/*
+	 * Every character of it changed to each other base32 character.
+	 * (20 bytes are exactly 32 characters, so no change falls in
+	 * padding bits; all 992 are fixed, so this cannot be flaky.)
+	 */
+	for (i = 0; kat_code[i] != '\0'; i++) {
+		if (kat_code[i] == '-')
+			continue;
+		for (k = 0; k < 32; k++) {
+			if (b32al[k] == kat_code[i])
+				continue;
+			snprintf(m, sizeof(m), "%s", kat_code);
+			m[i] = b32al[k];
+			if ((rc = recovery_parse(m, p)) != KITH_EBADPASS) {
+				wrong++;
+				fprintf(stderr, "test_keys.c: %s: rc %d (%s),"
+				    " want KITH_EBADPASS\n", m, rc,
+				    kith_strerror(rc));
+			}
+		}
+	}
+	CHECK(wrong == 0);
+	/* Typed in lower case, without dashes, with a typo. */
+	CHECK_RC(recovery_parse("aeib6lr5jrnwu6mis6tllrgt4lyqbepj", p), 0);
+	CHECK_RC(recovery_parse("aeib6lr5jrnwu6mis6tllrgt4lyqbepk", p),
+	    KITH_EBADPASS);
+	CHECK_RC(recovery_parse("aeib6lr5jrnwu6mjs6tllrgt4lyqbepj", p),
+	    KITH_EBADPASS);
+
+	/*
+	 * Fresh codes: typos in the random part (the first 28 characters)
+	 * at several positions, every replacement.  A 2-byte check lets one
+	 * typo in 65536 through, so over these 217 a stray acceptance or
+	 * two is possible (about 1 run in 300 sees one); without check bytes
+	 * all would pass.
+	 */
+	recovery_new(b, t);
+	wrong = 0;
+	for (i = 0; i < 28; i += 4) {
+		size_t at = i + i / 4;	/* past the dashes */
+
+		for (k = 0; k < 32; k++) {
+			if (b32al[k] == t[at])
+				continue;
+			snprintf(m, sizeof(m), "%s", t);
+			m[at] = b32al[k];
+			rc = recovery_parse(m, p);
+			if (rc == 0)
+				accepted++;
+			else if (rc != KITH_EBADPASS)
+				wrong++;
+		}
+	}
+	CHECK(wrong == 0);
+	CHECK(accepted <= 2);
+
+	/* Changed check bytes are always caught. */
+	wrong = 0;
+	for (i = RECOVERY_RANDOM; i < RECOVERY_BYTES; i++) {
+		for (k = 0; k < 8; k++) {
+			memcpy(want, b, sizeof(want));
+			want[i] ^= (uint8_t)(1u << k);
+			b32(want, RECOVERY_BYTES, m);
+			if (recovery_parse(m, p) != KITH_EBADPASS)
+				wrong++;
+		}
+	}
+	CHECK(wrong == 0);
+	/* And the code itself parses. */
+	CHECK_RC(recovery_parse(t, p), 0);
+	CHECK(memcmp(p, b, RECOVERY_BYTES) == 0);
+}
+
+static void
+test_recovery_seed(void)
+{
+	static const uint8_t ctx[] = "kith account seed v1";
+	uint8_t b1[RECOVERY_BYTES], b2[RECOVERY_BYTES], p[RECOVERY_BYTES];
+	uint8_t s1[32], s1b[32], s2[32], w[32], i1[32], i1b[32], i2[32];
+	char t1[RECOVERY_TEXTLEN], t2[RECOVERY_TEXTLEN], hex[65];
+
+	recovery_new(b1, t1);
+	recovery_new(b2, t2);
+	recovery_seed(b1, s1);
+	recovery_seed(b1, s1b);
+	recovery_seed(b2, s2);
+	CHECK(memcmp(s1, s1b, 32) == 0);
+	CHECK(memcmp(s1, s2, 32) != 0);
+	CHECK(!sodium_is_zero(s1, 32));
+
+	/* keys.h: BLAKE2b-256 keyed by the code over "kith account seed v1". */
+	crypto_generichash(w, 32, ctx, sizeof(ctx) - 1, b1, RECOVERY_BYTES);
+	CHECK(memcmp(w, s1, 32) == 0);
+
+	/* The code as typed gives the same seed: the code alone rebuilds. */
+	if (CHECK_RC(recovery_parse(t1, p), 0)) {
+		recovery_seed(p, w);
+		CHECK(memcmp(w, s1, 32) == 0);
+	}
+
+	/* The id key: fixed by the seed, neither the seed nor another's. */
+	account_idkey(s1, i1);
+	account_idkey(s1, i1b);
+	account_idkey(s2, i2);
+	CHECK(memcmp(i1, i1b, 32) == 0);
+	CHECK(memcmp(i1, s1, 32) != 0);
+	CHECK(memcmp(i1, i2, 32) != 0);
+	CHECK(!sodium_is_zero(i1, 32));
+
+	/* The fixed code's seed and id key. */
+	if (CHECK_RC(recovery_parse(kat_code, p), 0)) {
+		recovery_seed(p, w);
+		sodium_bin2hex(hex, sizeof(hex), w, 32);
+		CHECK(strcmp(hex, kat_seed) == 0);
+		account_idkey(w, i1);
+		sodium_bin2hex(hex, sizeof(hex), i1, 32);
+		CHECK(strcmp(hex, kat_idkey) == 0);
+	}
+}
+
 int
 main(void)
 {
@@ -447,6 +626,8 @@ main(void)
 	test_seal();
 	test_absurd_costs();
 	test_recovery();
+	test_recovery_typo();
+	test_recovery_seed();
 
 	unlink(keypath);
 	if (rmdir(dir) != 0) {
