@@ -330,9 +330,9 @@ cmd_recover(int argc, char **argv)
 			    (unsigned long long)hm->roster->version);
 		else
 			printf("Roster version %llu keeps your %zu other"
-			    " device%s: run kithd, and when one of them is in"
-			    " reach (mDNS, or kithd --peer HOST:PORT) it takes"
-			    " the new roster and sends the history.\n",
+			    " device%s: run 'kithd --peer HOST:PORT' with the"
+			    " address of one (its kithd must run); it takes the"
+			    " new roster and sends the history.\n",
 			    (unsigned long long)hm->roster->version,
 			    roster_active(hm->roster) - 1,
 			    roster_active(hm->roster) == 2 ? "" : "s");
