@@ -37,6 +37,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,10 +412,14 @@ got_keys(struct sess *s, const uint8_t *b, size_t len)
 		    (ag->hm->h != NULL && hist_key(ag->hm->h, e) != NULL))
 			continue;
 		if ((rc = hist_key_put(ag->hm->st, ag->hm->dk, e,
-		    b + 2 + 36 * i + 4)) != 0)
+		    b + 2 + 36 * i + 4)) != 0) {
+			sodium_memzero((uint8_t *)(uintptr_t)b, len);
 			return (rc);
+		}
 		got++;
 	}
+	/* The keys came in clear into our receive buffer: wipe them there. */
+	sodium_memzero((uint8_t *)(uintptr_t)b, len);
 	if (got == 0)
 		return (0);
 	ag_log("received the keys of %zu history epoch%s from %s (%s)", got,
