@@ -446,23 +446,50 @@ tx_end(struct home *hm, int own, int rc)
 	return (store_commit(hm->st));
 }
 
+/*
+ * Inside the transaction: the roster on disk must still be the one held in
+ * memory, or another process changed it meanwhile and what was checked
+ * against (or built on) is stale.
+ */
+static int
+disk_is_held(struct home *hm)
+{
+	uint8_t *v, h[32];
+	size_t len;
+	int rc;
+
+	if ((rc = store_meta_get(hm->st, "roster", &v, &len)) != 0)
+		return (rc == KITH_ENOENT && hm->roster == NULL ? 0 : KITH_ESTALE);
+	crypto_generichash(h, 32, v, len, NULL, 0);
+	free(v);
+	/* not secret: hashes of public data */
+	return (hm->roster == NULL || memcmp(h, hm->roster->hash, 32) ?	/* not secret */
+	    KITH_ESTALE : 0);
+}
+
 int
 home_roster_install(struct home *hm, struct roster *r, const uint8_t *sealed)
 {
 	uint8_t h[32], *key = NULL;
+	const struct roster_dev *me;
 	int rc, own;
 
 	if (hm->roster != NULL && (rc = roster_supersedes(hm->roster, r)))
 		return (rc);
+	me = roster_find_sign(r, hm->dk->sign_pk);
 	if (sealed != NULL) {
 		seal_hash(sealed, h);
 		if (memcmp(h, r->seal, 32) != 0)	/* not secret: public hash */
 			return (KITH_ECRYPTO);
 	} else if (hm->roster == NULL ||
-	    memcmp(r->seal, hm->roster->seal, 32) != 0)	/* not secret */
+	    (memcmp(r->seal, hm->roster->seal, 32) != 0 &&	/* not secret */
+	    me != NULL && me->status == ROSTER_ACTIVE))
+		/* Only a roster that bars this device comes without its seal. */
 		return (KITH_ECRYPTO);
 	if ((rc = tx_begin(hm, &own)) != 0)
 		return (rc);
+	if (hm->has_account && (rc = disk_is_held(hm)) != 0)
+		goto done;
 	if ((rc = store_meta_put(hm->st, "roster", r->blob, r->bloblen)) != 0)
 		goto done;
 	if (sealed != NULL && (rc = store_meta_put(hm->st, "sealed_pass",
@@ -484,7 +511,9 @@ done:
 		return (rc);
 	roster_free(hm->roster);
 	hm->roster = r;
-	return (home_load_hist(hm));
+	/* Installed: ${r} is ours now whatever follows. */
+	(void)home_load_hist(hm);
+	return (0);
 }
 
 int

@@ -175,8 +175,13 @@ cmd_revoke(int argc, char **argv)
 	rc = 0;
 	goto out;
 fail:
-	rc = cli_fail(rc, "revoke: %s; nothing was changed",
-	    kith_strerror(rc));
+	if (rc == KITH_ESTALE)
+		rc = cli_fail(rc, "revoke: the roster changed meanwhile (kithd"
+		    " or another kith wrote a newer one); nothing was changed:"
+		    " run the command again");
+	else
+		rc = cli_fail(rc, "revoke: %s; nothing was changed",
+		    kith_strerror(rc));
 out:
 	roster_free(r);
 	if (sk != NULL)
@@ -329,6 +334,12 @@ cmd_recover(int argc, char **argv)
 			    " version %llu).\n",
 			    (unsigned long long)hm->roster->version);
 		else
+			printf("Caution: if %s is not the newest roster, a"
+			    " device revoked after it was written is active"
+			    " again here, and devices holding the newer one"
+			    " will not take this one (docs/PROTOCOL.md 10.1).\n",
+			    rosterfile);
+		if (!(hm->roster->flags & ROSTER_F_RESET) && !revoke)
 			printf("Roster version %llu keeps your %zu other"
 			    " device%s: run 'kithd --peer HOST:PORT' with the"
 			    " address of one (its kithd must run); it takes the"
@@ -408,7 +419,9 @@ cmd_passphrase(int argc, char **argv)
 	r = NULL;
 	if (rc != 0) {
 		rc = cli_fail(rc, "passphrase: %s; the old passphrase still"
-		    " works", kith_strerror(rc));
+		    " works%s", kith_strerror(rc), rc == KITH_ESTALE ?
+		    " (the roster changed meanwhile: run the command again)" :
+		    "");
 		goto out;
 	}
 	cli_agent_poke(hm);

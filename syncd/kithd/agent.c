@@ -200,6 +200,9 @@ ag_tx_commit(struct agent *ag)
 		ag_log("cannot store received records: %s; restarting the"
 		    " sessions", kith_strerror(rc));
 		json_decref(evs);
+		/* A roster or keys taken in that transaction are gone too. */
+		ag->data_version = -1;
+		ag_check_disk(ag);
 		ag_recount(ag);
 		sess_close_all(ag, "store failure");
 		if (!ag->stopping)
@@ -385,7 +388,7 @@ ag_check_disk(struct agent *ag)
 	if (!had_account && ag->hm->has_account)
 		ag_log("this device now belongs to an account");
 	if (had_roster && prev != NULL &&
-	    prev->version != ag->hm->roster->version) {
+	    memcmp(prev->hash, ag->hm->roster->hash, 32) != 0) {	/* not secret */
 		ag_log("roster version %llu written on this device",
 		    (unsigned long long)ag->hm->roster->version);
 		ag_roster_changed(ag, prev);

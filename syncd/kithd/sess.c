@@ -15,15 +15,15 @@
  * u16 length || Noise message, as in pairing (docs/PROTOCOL.md §7); each
  * transport plaintext is type (1) || body.  The messages (§11):
  *
- *   HELLO     version (1) || roster version (8) || vv: n (2) || n * (origin
- *             (32) || seq (8))
+ *   HELLO     version (1) = 2 || roster version (8) || roster hash (32) ||
+ *             vv: n (2) || n * (origin (32) || seq (8))
  *   ROSTER    a roster blob || its passphrase seal (88), sent when the
  *             peer's roster is older; a side that learns from HELLO that
  *             the peer's is newer sends no record before it has it
  *   EPOCHS    n (2) || n * epoch (4): the history epochs held
  *   KEYS      n (2) || n * (epoch (4) || key (32)): the epoch keys the
  *             peer lacks
- *   REFUSE    a roster blob || seal: the roster that revoked the peer
+ *   REFUSE    a roster blob: the roster that revoked the peer (no seal)
  *   RECS      a slice of the record stream (xfer.h), unbounded
  *   CAUGHTUP  records (8): everything held at HELLO time was sent
  *   PING      empty; sent when nothing else was sent for a keepalive
@@ -53,7 +53,7 @@
 #define KK "Noise_KK_25519_ChaChaPoly_BLAKE2b"
 #define XK "Noise_XK_25519_ChaChaPoly_BLAKE2b"
 #define PROLOGUE "kith sync v1"
-#define SYNC_VERSION 1
+#define SYNC_VERSION 2
 
 enum {
 	M_HELLO = 0x30,
@@ -374,7 +374,9 @@ got_epochs(struct sess *s, const uint8_t *b, size_t len)
 	for (i = 0; i < n; i++) {
 		for (has = 0, j = 0; j < k && !has; j++)
 			has = kith_be32dec(b + 2 + 4 * j) == ep[i];
-		if (has || (key = hist_key(s->ag->hm->h, ep[i])) == NULL)
+		/* Never an epoch our roster does not vouch for yet. */
+		if (has || ep[i] > s->ag->hm->roster->epoch ||
+		    (key = hist_key(s->ag->hm->h, ep[i])) == NULL)
 			continue;
 		kith_be32enc(out + 2 + 36 * nk, ep[i]);
 		memcpy(out + 2 + 36 * nk + 4, key, 32);
@@ -560,14 +562,15 @@ send_hello(struct sess *s)
 
 	if ((rc = store_vv_get(ag->hm->st, &vv)) != 0)
 		return (rc);
-	len = 1 + 8 + xfer_vv_len(vv);
+	len = 1 + 8 + 32 + xfer_vv_len(vv);
 	if (len > BODYMAX || (b = malloc(len)) == NULL) {
 		free(vv);
 		return (len > BODYMAX ? KITH_ETOOBIG : KITH_ENOMEM);
 	}
 	b[0] = SYNC_VERSION;
 	kith_be64enc(b + 1, ag->hm->roster->version);
-	xfer_vv_enc(vv, b + 9);
+	memcpy(b + 9, ag->hm->roster->hash, 32);
+	xfer_vv_enc(vv, b + 41);
 	free(vv);
 	rc = send_one(s, M_HELLO, b, len);
 	free(b);
@@ -580,9 +583,9 @@ got_hello(struct sess *s, const uint8_t *b, size_t len)
 	struct store_vv *vv;
 	int rc;
 
-	if (len < 9 || b[0] != SYNC_VERSION || s->hello_rx)
+	if (len < 41 || b[0] != SYNC_VERSION || s->hello_rx)
 		return (KITH_EPROTO);
-	if ((rc = xfer_vv_dec(b + 9, len - 9, &vv)) != 0)
+	if ((rc = xfer_vv_dec(b + 41, len - 41, &vv)) != 0)
 		return (rc);
 	free(s->sent);
 	s->sent = vv;
@@ -594,6 +597,16 @@ got_hello(struct sess *s, const uint8_t *b, size_t len)
 		ag_log("%s (%s) holds roster version %llu, newer than ours:"
 		    " nothing is sent before it", s->p->name, s->p->id8,
 		    (unsigned long long)s->peer_roster);
+	/* not secret: hashes of public data */
+	if (s->peer_roster == s->ag->hm->roster->version &&
+	    memcmp(b + 9, s->ag->hm->roster->hash, 32) != 0) {	/* not secret */
+		ag_log("%s (%s) holds another roster of version %llu than"
+		    " ours: the account was changed on two devices apart;"
+		    " records of the epoch each started are unreadable to the"
+		    " other (docs/PROTOCOL.md 10.1)", s->p->name, s->p->id8,
+		    (unsigned long long)s->peer_roster);
+		return (0);
+	}
 	return (send_roster(s));
 }
 
@@ -604,17 +617,17 @@ got_hello(struct sess *s, const uint8_t *b, size_t len)
  * *${installed} says which.
  */
 static int
-take_roster(struct sess *s, const uint8_t *b, size_t len, const char *from,
-    int *installed)
+take_roster(struct sess *s, const uint8_t *b, size_t len, int with_seal,
+    const char *from, int *installed)
 {
 	struct agent *ag = s->ag;
 	struct roster *r, *old;
+	size_t sl = with_seal ? ACCOUNT_SEALED_LEN : 0;
 	int rc;
 
 	*installed = 0;
-	if (len < ACCOUNT_SEALED_LEN ||
-	    (rc = roster_decode(b, len - ACCOUNT_SEALED_LEN,
-	    ag->hm->account_pk, &r)) != 0) {
+	if (len < sl || (rc = roster_decode(b, len - sl, ag->hm->account_pk,
+	    &r)) != 0) {
 		ag_log("%s sent a roster that does not verify: ignored", from);
 		return (KITH_EPROTO);
 	}
@@ -624,13 +637,12 @@ take_roster(struct sess *s, const uint8_t *b, size_t len, const char *from,
 	}
 	memcpy(old, ag->hm->roster, sizeof(*old));
 	old->blob = NULL;
-	if ((rc = home_roster_install(ag->hm, r, b + len -
-	    ACCOUNT_SEALED_LEN)) != 0) {
+	if ((rc = home_roster_install(ag->hm, r, with_seal ? b + len - sl :
+	    NULL)) != 0) {
 		if (rc == KITH_EFORK)
 			ag_log("%s holds another roster of version %llu than"
 			    " ours: the account was changed on two devices"
-			    " apart; any change made with the passphrase"
-			    " settles it", from,
+			    " apart (docs/PROTOCOL.md 10.1)", from,
 			    (unsigned long long)r->version);
 		else if (rc == KITH_ESTALE && r->version < old->version)
 			ag_log("%s sent roster version %llu, older than ours"
@@ -665,7 +677,7 @@ got_roster(struct sess *s, const uint8_t *b, size_t len)
 	snprintf(from, sizeof(from), "%s (%s)", s->p->name, s->p->id8);
 	if (len >= ACCOUNT_SEALED_LEN + 13)
 		s->peer_roster = kith_be64dec(b + 5);
-	if ((rc = take_roster(s, b, len, from, &inst)) != 0)
+	if ((rc = take_roster(s, b, len, 1, from, &inst)) != 0)
 		return (rc);
 	s->await_roster = 0;
 	if (s->state == S_LIVE)
@@ -682,7 +694,8 @@ got_refuse(struct sess *s, const uint8_t *b, size_t len)
 	int rc, inst;
 
 	snprintf(from, sizeof(from), "%s (%s)", s->p->name, s->p->id8);
-	if ((rc = take_roster(s, b, len, from, &inst)) != 0)
+	/* No seal: a barred device has no use for it (and a thief might). */
+	if ((rc = take_roster(s, b, len, 0, from, &inst)) != 0)
 		return (rc);
 	me = home_self(s->ag->hm);
 	if (me != NULL && me->status == ROSTER_REVOKED) {
@@ -828,6 +841,7 @@ established(struct sess *s)
 	s->since = s->last_rx = ag_now_ms();
 	p->s = s;
 	p->backoff = 0;
+	p->xk = 0;		/* KK first again next time */
 	if (s->initiator)
 		ag_log("connected to %s (%s) at %s", p->name, p->id8, s->addr);
 	else
@@ -931,7 +945,7 @@ xk_last(struct sess *s, const uint8_t *msg, size_t len)
 	}
 	rs = noise_hs_remote_static(s->hs);
 	snprintf(from, sizeof(from), "the device at %s", s->addr);
-	rc = take_roster(s, pl, plen, from, &inst);
+	rc = take_roster(s, pl, plen, 1, from, &inst);
 	free(pl);
 	if (rc != 0 && rc != KITH_EPROTO)
 		return (rc);
@@ -950,7 +964,8 @@ xk_last(struct sess *s, const uint8_t *msg, size_t len)
 		    by != NULL ? by->name : "?");
 		/* Tell it, with the roster that says so; then close. */
 		if ((rc = noise_hs_split(s->hs, &s->tx, &s->rx)) != 0 ||
-		    (rc = send_roster_as(s, M_REFUSE)) != 0)
+		    (rc = send_one(s, M_REFUSE, ag->hm->roster->blob,
+		    ag->hm->roster->bloblen)) != 0)
 			return (KITH_EREFUSED);
 		s->close_after = 1;
 		return (0);

@@ -17,7 +17,8 @@
 #    and with everything c holds it cannot be decrypted: every epoch-2
 #    record of a's store is "no key" for c, every epoch-1 record opens.
 # 5. 'kith passphrase' on a: b takes the new seal with roster 6; there the
-#    old passphrase fails and the new one works (b revokes d with it).
+#    old passphrase fails, even with the old seal put back, and the new one
+#    works (b revokes d with it).
 # 6. The agents stop cleanly.
 set -euo pipefail
 . "$(dirname "$0")/../lib/kith.sh"
@@ -100,10 +101,20 @@ grep -Eq '^epoch 2: opened [1-9][0-9]*, no key 0, failed 0$' <<<"$out" || fail "
 pass "the record written after the revocation reached b, not c; c holds no key for epoch 2, b does"
 
 # --- 5. a new passphrase reaches b through sync ------------------------------
+seal() { sqlite3 "$(kith_home "$1")/kith.db" "SELECT hex(v) FROM meta WHERE k = 'sealed_pass'"; }
+setseal() { sqlite3 "$(kith_home "$1")/kith.db" "UPDATE meta SET v = X'$2' WHERE k = 'sealed_pass'"; }
+old_seal=$(seal b)
 echo "a new passphrase, longer" > "$HOSTS_TMP/newpass"
 out=$(kith_on a passphrase --new-passphrase-file "$HOSTS_TMP/newpass" --json) || fail "passphrase: $out"
 [[ $out == *'"roster_version":6'* ]] || fail "passphrase said: $out"
 wait_log b "roster version 6 from a \($(id8 a)\)" 30
+new_seal=$(seal b)
+[ -n "$new_seal" ] && [ "$new_seal" != "$old_seal" ] || fail "b did not take the new seal with roster 6"
+# A copy of b from before the change still holds the old seal, which the
+# old passphrase opens: with roster 6 there, it is refused all the same.
+setseal b "$old_seal"
+must_fail "holds an old seal of the account key" kith_on b revoke "$(id8 d)"
+setseal b "$new_seal"
 must_fail "wrong passphrase; nothing was changed" kith_on b revoke "$(id8 d)"
 out=$(host_exec b "$KITH" --home "$(kith_home b)" --passphrase-file "$HOSTS_TMP/newpass" revoke "$(id8 d)" --json) ||
 	fail "b could not revoke d with the new passphrase: $out"

@@ -77,8 +77,9 @@ kithd_start c
 wait_log c "refused us: this device was revoked by a" 60
 wait_log c "this device is not an active device of the account any more" 10
 # Whichever c tried first told it; the other must refuse c's keys as well.
+kith_on c devices --export "$HOSTS_TMP/c.roster" >/dev/null
 for h in a b; do
-	out=$(host_exec c "$TOOLS/rosterpush" "$(kith_home c)" "$(host_ip "$h")" "$(kithd_port "$h")" "$(id8 "$h")" "$HOSTS_TMP/base.jsonl" 2>&1 || true)
+	out=$(host_exec c "$TOOLS/rosterpush" "$(kith_home c)" "$(host_ip "$h")" "$(kithd_port "$h")" "$(id8 "$h")" "$HOSTS_TMP/c.roster" 2>&1 || true)
 	[ "$out" = refused ] || fail "$h did not refuse c: $out"
 done
 must kith_on b history add '{"service":"mail.example","id":"b-now","body":"epoch 2"}' >/dev/null

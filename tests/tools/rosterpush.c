@@ -115,7 +115,7 @@ main(int argc, char **argv)
 	const struct roster_dev *peer = NULL;
 	struct roster_dev rawkx;
 	noise_cs *tx, *rx;
-	uint8_t hello[1 + 8 + 2];
+	uint8_t hello[1 + 8 + 32 + 2];
 	size_t blen, len, i;
 	int xk = argc == 7 && strcmp(argv[6], "--xk") == 0;
 
@@ -183,9 +183,10 @@ main(int argc, char **argv)
 	printf("connected\n");
 	fflush(stdout);
 	if (!xk) {
-		hello[0] = 1;
+		hello[0] = 2;
 		memcpy(hello + 1, blob + 5, 8);	/* the file's version */
-		hello[9] = hello[10] = 0;	/* holds no record */
+		crypto_generichash(hello + 9, 32, blob, blen, NULL, 0);
+		hello[41] = hello[42] = 0;	/* holds no record */
 		if (send_msg(tx, 0x30, hello, sizeof(hello)) != 0 ||
 		    send_msg(tx, 0x31, body, len) != 0)
 			return (done(2));
