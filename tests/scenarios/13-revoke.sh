@@ -79,6 +79,8 @@ for h in a b; do
 	[ "$out" = refused ] || fail "$h did not refuse c's keys with KK: $out"
 	out=$(host_exec c "$TOOLS/rosterpush" "$(kith_home c)" "$(host_ip "$h")" "$port" "$peer" "$HOSTS_TMP/r5" --xk 2>&1 || true)
 	[[ $out == connected*"got 37 "* ]] || fail "$h did not answer c's XK with REFUSE: $out"
+	# REFUSE is the roster alone: no passphrase seal for a thief to attack.
+	[[ $out == *"got 37 $(stat -c %s "$HOSTS_TMP/r5")"$'\n'* ]] || fail "REFUSE is not exactly the roster: $out"
 	[[ $out != *"got 30 "* && $out != *"got 32 "* ]] || fail "$h sent c a HELLO or records: $out"
 	wait_log "$h" "refused c \($(id8 c)\) at $(host_ip c):[0-9]+: revoked by a" 10
 done
