@@ -195,10 +195,9 @@ int
 hist_set_epoch(hist *h, uint32_t epoch)
 {
 
-	if (epoch_key(h, epoch) == NULL)
-		return (KITH_ENOENT);
+	/* Without its key, nothing is written (hist_append: KITH_ENOENT). */
 	h->cur = epoch;
-	return (0);
+	return (epoch_key(h, epoch) == NULL ? KITH_ENOENT : 0);
 }
 
 static void
@@ -329,13 +328,15 @@ hist_append(hist *h, const char *json, size_t len, int *added,
 		}
 	}
 	rec.epoch = h->cur;
+	/* No key for the epoch the roster names: this device may not write. */
+	if ((key = epoch_key(h, rec.epoch)) == NULL)
+		return (KITH_ENOENT);
 	/*
 	 * The store says what comes next: another process may have added
 	 * records since this handle was opened, and we hold its write lock.
 	 */
 	if ((rc = store_next_seq(h->st, h->self, &rec.seq)) != 0)
 		return (rc);
-	key = epoch_key(h, rec.epoch);
 	rec_ad(ad, rec.epoch, rec.rid);
 	randombytes_buf(h->buf, 24);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(h->buf + 24, NULL,

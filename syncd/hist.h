@@ -54,7 +54,8 @@ void hist_epochs(const hist *h, const uint32_t **out, size_t *n);
 
 /**
  * hist_set_epoch(h, epoch): write new records under ${epoch} (the epoch
- * the roster names).  Returns 0 or KITH_ENOENT (its key is not held).
+ * the roster names).  Returns 0 or KITH_ENOENT: its key is not held (a
+ * revoked device), and hist_append refuses with KITH_ENOENT until it is.
  */
 int hist_set_epoch(hist *h, uint32_t epoch);
 
@@ -76,7 +77,8 @@ void hist_free(hist *h);
  * hist_add(h, json, len, added): validate one record and store it as a new
  * record of this device, unless its (service, id) is already held.
  * Returns 0 (*${added} says which), KITH_EFORMAT (not a JSON object with
- * string service and id), KITH_ETOOBIG, or a store error.  Call between
+ * string service and id), KITH_ETOOBIG, KITH_ENOENT (no key for the
+ * current epoch), or a store error.  Call between
  * store_begin and store_commit.
  */
 int hist_add(hist *h, const char *json, size_t len, int *added);

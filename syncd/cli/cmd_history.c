@@ -160,7 +160,10 @@ add_one(struct home *hm, int argc, char **argv)
 		return (cli_fail(rc, "history add: a record is a JSON object"
 		    " with string \"service\" and \"id\""));
 	if (rc != 0)
-		return (cli_fail(rc, "history add: %s", kith_strerror(rc)));
+		return (cli_fail(rc, rc == KITH_ENOENT ? "history add: this"
+		    " device holds no key for the account's current history"
+		    " epoch (it was revoked, or must sync with another device"
+		    " first)" : "history add: %s", kith_strerror(rc)));
 done:
 	if (cli.json)
 		cli_json_out(json_pack("{s:b, s:b}", "ok", 1, "added", a));

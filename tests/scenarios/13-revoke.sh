@@ -100,7 +100,9 @@ grep -Eq '^epoch 1: opened 40, no key 0, failed 0$' <<<"$out" ||
 	fail "the epoch-1 records are not all readable to c (test is broken?): $out"
 out=$(host_exec b "$TOOLS/tryopen" "$(kith_home b)" "$(kith_home a)/kith.db")
 grep -Eq '^epoch 2: opened [1-9][0-9]*, no key 0, failed 0$' <<<"$out" || fail "b cannot read epoch 2: $out"
-pass "the record written after the revocation reached b, not c; c holds no key for epoch 2, b does"
+must_fail "holds no key for the account's current history epoch" \
+	kith_on c history add '{"service":"mail.example","id":"from-c","body":"x"}'
+pass "the record written after the revocation reached b, not c; c holds no key for epoch 2, b does, and c cannot write"
 
 # --- 5. a new passphrase reaches b through sync ------------------------------
 seal() { sqlite3 "$(kith_home "$1")/kith.db" "SELECT hex(v) FROM meta WHERE k = 'sealed_pass'"; }
