@@ -210,6 +210,8 @@ err_code(int rc)
 		return ("too_big");
 	case KITH_ENOACCOUNT:
 		return ("no_account");
+	case KITH_ENOENT:
+		return ("no_keys");
 	default:
 		return ("internal");
 	}
@@ -261,6 +263,9 @@ op_append(struct agent *ag, json_t *req, json_t *resp, const char **code,
 		*msg = rc == KITH_EFORMAT ? "a record is a JSON object with"
 		    " non-empty string members \"service\" and \"id\"" :
 		    rc == KITH_ETOOBIG ? "a record is at most 16 MiB" :
+		    rc == KITH_ENOENT ? "this device holds no key for the"
+		    " account's current history epoch (it was revoked, or"
+		    " must sync with another device first)" :
 		    kith_strerror(rc);
 		return (-1);
 	}
