@@ -571,11 +571,17 @@ int
 home_adopt_account(struct home *hm, const uint8_t account_pk[static 32],
     const uint8_t *sealed_pass, const uint8_t *sealed_rec)
 {
+	uint8_t held[ACCOUNT_SEALED_LEN];
 	int rc;
 
+	/*
+	 * A seal held already goes with the roster held; a newer one comes
+	 * with a newer roster (home_roster_install), never on its own.
+	 */
 	if ((rc = store_meta_put(hm->st, "account_pk", account_pk, 32)) ||
+	    (home_seal(hm, held) != 0 &&
 	    (rc = store_meta_put(hm->st, "sealed_pass", sealed_pass,
-	    ACCOUNT_SEALED_LEN)) ||
+	    ACCOUNT_SEALED_LEN))) ||
 	    (rc = store_meta_put(hm->st, "sealed_recovery", sealed_rec,
 	    ACCOUNT_SEALED_LEN)))
 		return (rc);
