@@ -226,8 +226,9 @@ write_account(struct home *hm, const char *name, const uint8_t *seed,
 	memcpy(hm->account_pk, r->account_pk, 32);
 	hm->has_account = 1;
 	roster_free(hm->roster);
-	hm->roster = r;
-	rc = home_load_hist(hm);
+	hm->roster = r;		/* ours now: the caller must not free it */
+	(void)home_load_hist(hm);
+	rc = 0;
 done:
 	sodium_free(idkey);
 	return (rc);
