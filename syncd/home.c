@@ -244,24 +244,35 @@ done:
 #define MK_CODE 128
 #define MK_LEN (128 + RECOVERY_BYTES)
 
+/*
+ * Found the account of ${mk} on this device: seal its key, add this
+ * device to ${r} with a fresh epoch key granted to it, sign, write it all.
+ * Takes ownership of ${r}.
+ */
 static int
-make_roster(struct home *hm, const char *name, uint8_t *mk,
-    const uint8_t *pass, size_t plen, struct roster *r,
-    uint8_t sp[ACCOUNT_SEALED_LEN], uint8_t sr[ACCOUNT_SEALED_LEN])
+found_account(struct home *hm, const char *name, uint8_t *mk,
+    const uint8_t *pass, size_t plen, struct roster *r)
 {
+	uint8_t sp[ACCOUNT_SEALED_LEN], sr[ACCOUNT_SEALED_LEN];
 	int rc;
 
 	randombytes_buf(mk + MK_KEY, 32);
 	if ((rc = account_seal(mk + MK_SEED, pass, plen, sp)) != 0 ||
 	    (rc = account_seal(mk + MK_SEED, mk + MK_CODE, RECOVERY_BYTES,
 	    sr)) != 0)
-		return (rc);
+		goto fail;
 	seal_hash(sp, r->seal);
 	if ((rc = roster_add(r, hm->dk->sign_pk, hm->dk->kx_pk, name,
 	    hm->dk->sign_pk)) != 0 ||
-	    (rc = roster_grant_all(r, mk + MK_KEY)) != 0)
-		return (rc);
-	return (roster_sign(r, mk + MK_SK));
+	    (rc = roster_grant_all(r, mk + MK_KEY)) != 0 ||
+	    (rc = roster_sign(r, mk + MK_SK)) != 0 ||
+	    (rc = write_account(hm, name, mk + MK_SEED, r, mk + MK_SK, sp, sr,
+	    mk + MK_KEY)) != 0)
+		goto fail;
+	return (0);
+fail:
+	roster_free(r);
+	return (rc);
 }
 
 int
@@ -269,8 +280,7 @@ home_init_account(struct home *hm, const char *name, const uint8_t *pass,
     size_t plen, char recovery[static RECOVERY_TEXTLEN])
 {
 	uint8_t *mk, pk[32];
-	uint8_t sp[ACCOUNT_SEALED_LEN], sr[ACCOUNT_SEALED_LEN];
-	struct roster *r = NULL;
+	struct roster *r;
 	int rc;
 
 	if (hm->has_account)
@@ -283,14 +293,8 @@ home_init_account(struct home *hm, const char *name, const uint8_t *pass,
 	recovery_new(mk + MK_CODE, recovery);
 	recovery_seed(mk + MK_CODE, mk + MK_SEED);
 	crypto_sign_seed_keypair(pk, mk + MK_SK, mk + MK_SEED);
-	if ((rc = roster_new(pk, &r)) != 0 ||
-	    (rc = make_roster(hm, name, mk, pass, plen, r, sp, sr)) != 0 ||
-	    (rc = write_account(hm, name, mk + MK_SEED, r, mk + MK_SK, sp, sr,
-	    mk + MK_KEY)) != 0)
-		goto done;
-	r = NULL;
-done:
-	roster_free(r);
+	if ((rc = roster_new(pk, &r)) == 0)
+		rc = found_account(hm, name, mk, pass, plen, r);
 	sodium_free(mk);
 	return (rc);
 }
@@ -301,7 +305,6 @@ home_recover(struct home *hm, const char *name,
     size_t plen, const struct roster *base, int revoke_others)
 {
 	uint8_t *mk, pk[32];
-	uint8_t sp[ACCOUNT_SEALED_LEN], sr[ACCOUNT_SEALED_LEN];
 	struct roster *r = NULL;
 	size_t i;
 	uint64_t v;
@@ -342,10 +345,7 @@ home_recover(struct home *hm, const char *name,
 		r->flags = ROSTER_F_RESET;
 		r->epoch = 1;
 	}
-	if ((rc = make_roster(hm, name, mk, pass, plen, r, sp, sr)) != 0 ||
-	    (rc = write_account(hm, name, mk + MK_SEED, r, mk + MK_SK, sp, sr,
-	    mk + MK_KEY)) != 0)
-		goto done;
+	rc = found_account(hm, name, mk, pass, plen, r);
 	r = NULL;
 done:
 	roster_free(r);

@@ -287,7 +287,7 @@ send_one(struct sess *s, uint8_t type, const uint8_t *body, size_t len)
 	return (rc);
 }
 
-/* The roster held and its passphrase seal, as ROSTER and REFUSE carry. */
+/* The roster held and its passphrase seal, as ROSTER and XK carry. */
 static int
 roster_body(struct agent *ag, uint8_t **out, size_t *len)
 {
@@ -308,30 +308,23 @@ roster_body(struct agent *ag, uint8_t **out, size_t *len)
 }
 
 static int
-send_roster_as(struct sess *s, uint8_t type)
-{
-	uint8_t *b;
-	size_t len;
-	int rc;
-
-	if ((rc = roster_body(s->ag, &b, &len)) != 0)
-		return (rc);
-	rc = send_one(s, type, b, len);
-	free(b);
-	return (rc);
-}
-
-static int
 send_roster(struct sess *s)
 {
 	const struct roster *r = s->ag->hm->roster;
+	uint8_t *b;
+	size_t len;
+	int rc;
 
 	if (r == NULL || r->version <= s->peer_roster)
 		return (0);
 	ag_vlog(s->ag, "sending roster version %llu to %s (%s)",
 	    (unsigned long long)r->version, s->p->name, s->p->id8);
 	s->peer_roster = r->version;
-	return (send_roster_as(s, M_ROSTER));
+	if ((rc = roster_body(s->ag, &b, &len)) != 0)
+		return (rc);
+	rc = send_one(s, M_ROSTER, b, len);
+	free(b);
+	return (rc);
 }
 
 static int
