@@ -168,6 +168,7 @@ struct noise_hs {
 	int has_e;
 	int e_sent;
 	int has_rs;
+	int has_psk;
 	int has_re;
 	int failed;
 	int split;
@@ -613,7 +614,7 @@ noise_hs_new(noise_hs **out, const char *protocol, int initiator,
 	}
 	if ((s_sk != NULL) != side_has_static(pat, initiator) ||
 	    (rs_pk != NULL) != (initiator ? pat->pre_r : pat->pre_i) ||
-	    (psk != NULL) != (psks != 0)) {
+	    (psk != NULL && psks == 0)) {
 		rc = KITH_EINVAL;
 		goto fail0;
 	}
@@ -645,8 +646,10 @@ noise_hs_new(noise_hs **out, const char *protocol, int initiator,
 		memcpy(hs->rs, rs_pk, DHLEN);
 		hs->has_rs = 1;
 	}
-	if (psk != NULL)
+	if (psk != NULL) {
 		memcpy(hs->psk, psk, NOISE_KEYLEN);
+		hs->has_psk = 1;
+	}
 
 	/* InitializeSymmetric(protocol_name). */
 	nlen = strlen(protocol);
@@ -678,6 +681,14 @@ fail0:
  * noise_hs_set_ephemeral(hs, e_sk): use ${e_sk} as the local ephemeral
  * secret key (test vectors only).  Must come before "e" is written.
  */
+void
+noise_hs_set_psk(noise_hs *hs, const uint8_t psk[static NOISE_KEYLEN])
+{
+
+	memcpy(hs->psk, psk, NOISE_KEYLEN);
+	hs->has_psk = 1;
+}
+
 void
 noise_hs_set_ephemeral(noise_hs *hs, const uint8_t e_sk[static 32])
 {
@@ -739,6 +750,10 @@ noise_hs_write(noise_hs *hs, const uint8_t *payload, size_t len,
 			p += DHLEN + (hs->cs.haskey ? NOISE_TAGLEN : 0);
 			break;
 		case TOK_PSK:
+			if (!hs->has_psk) {
+				rc = KITH_EINVAL;
+				goto fail0;
+			}
 			mix_key_and_hash(hs, hs->psk, NOISE_KEYLEN);
 			break;
 		default:
@@ -819,6 +834,10 @@ noise_hs_read(noise_hs *hs, const uint8_t *msg, size_t len,
 			p += slen;
 			break;
 		case TOK_PSK:
+			if (!hs->has_psk) {
+				rc = KITH_EINVAL;
+				goto fail0;
+			}
 			mix_key_and_hash(hs, hs->psk, NOISE_KEYLEN);
 			break;
 		default:

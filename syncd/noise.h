@@ -34,12 +34,20 @@ typedef struct noise_cs noise_cs;
  * public key when the pattern pre-shares it (else NULL), ${psk} the 32-byte
  * pre-shared key when the pattern uses one (else NULL).  The ephemeral key
  * is generated at random unless noise_hs_set_ephemeral() is called before
- * the first message.  Returns 0, KITH_EINVAL (unknown or unsupported
+ * the first message.  A responder may give ${psk} as NULL and set it
+ * with noise_hs_set_psk() once the first message told it which one (a
+ * psk token met without it fails the handshake).  Returns 0, KITH_EINVAL (unknown or unsupported
  * protocol name, missing key) or KITH_ENOMEM.
  */
 int noise_hs_new(noise_hs **out, const char *protocol, int initiator,
     const uint8_t *prologue, size_t prologue_len, const uint8_t *s_sk,
     const uint8_t *rs_pk, const uint8_t *psk);
+
+/**
+ * noise_hs_set_psk(hs, psk): the pre-shared key, when it was not given to
+ * noise_hs_new.
+ */
+void noise_hs_set_psk(noise_hs *hs, const uint8_t psk[static NOISE_KEYLEN]);
 
 /**
  * noise_hs_set_ephemeral(hs, e_sk): use ${e_sk} as the local ephemeral
