@@ -553,7 +553,7 @@ parse_name(const char *name, const struct pattern **pat, unsigned int *psks)
 		if (d > (*pat)->nmsgs || (*psks & (1U << d)))
 			goto fail0;
 		*psks |= 1U << d;
-		if (*p == '+')
+		if (*p == '+' && p[1] == 'p')
 			p++;
 		else if (*p != '_')
 			goto fail0;
@@ -614,7 +614,8 @@ noise_hs_new(noise_hs **out, const char *protocol, int initiator,
 	}
 	if ((s_sk != NULL) != side_has_static(pat, initiator) ||
 	    (rs_pk != NULL) != (initiator ? pat->pre_r : pat->pre_i) ||
-	    (psk != NULL && psks == 0)) {
+	    (psk != NULL && psks == 0) || (psk == NULL && psks != 0 &&
+	    initiator)) {
 		rc = KITH_EINVAL;
 		goto fail0;
 	}

@@ -34,7 +34,7 @@ typedef struct noise_cs noise_cs;
  * public key when the pattern pre-shares it (else NULL), ${psk} the 32-byte
  * pre-shared key when the pattern uses one (else NULL).  The ephemeral key
  * is generated at random unless noise_hs_set_ephemeral() is called before
- * the first message.  A responder may give ${psk} as NULL and set it
+ * the first message.  A responder (only) may give ${psk} as NULL and set it
  * with noise_hs_set_psk() once the first message told it which one (a
  * psk token met without it fails the handshake).  Returns 0, KITH_EINVAL (unknown or unsupported
  * protocol name, missing key) or KITH_ENOMEM.

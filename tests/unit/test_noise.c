@@ -792,6 +792,48 @@ check_api(void)
 	noise_hs_free(b);
 	a = b = NULL;
 
+	/*
+	 * IKpsk2, the responder learning its psk after message 1 (as kithd
+	 * does for invitations): it completes with the right psk set late,
+	 * fails with a wrong one, and fails (no psk at all) without one.
+	 */
+	{
+		uint8_t isk[32], ipk[32], psk2[32];
+		const char *ik = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b";
+		int round;
+
+		crypto_box_keypair(ipk, isk);
+		for (round = 0; round < 3; round++) {
+			CHECK(noise_hs_new(&a, ik, 1, NULL, 0, isk, pk, psk) ==
+			    0, "IKpsk2 initiator");
+			CHECK(noise_hs_new(&b, ik, 0, NULL, 0, sk, NULL,
+			    NULL) == 0, "IKpsk2 responder without a psk");
+			CHECK(noise_hs_write(a, (const uint8_t *)"tok", 3, buf,
+			    BUFLEN, &n) == 0, "IKpsk2 msg1");
+			CHECK(noise_hs_read(b, buf, n, pbuf, BUFLEN, &plen) ==
+			    0 && plen == 3 && memcmp(pbuf, "tok", 3) == 0,
+			    "IKpsk2 msg1 read without the psk");
+			memcpy(psk2, psk, 32);
+			psk2[0] ^= (uint8_t)(round == 1);
+			if (round < 2)
+				noise_hs_set_psk(b, psk2);
+			CHECK(noise_hs_write(b, NULL, 0, buf, BUFLEN, &n) ==
+			    (round < 2 ? 0 : KITH_EINVAL),
+			    "IKpsk2 msg2, round %d", round);
+			if (round < 2)
+				CHECK(noise_hs_read(a, buf, n, pbuf, BUFLEN,
+				    &plen) == (round == 0 ? 0 :
+				    KITH_EHANDSHAKE), "IKpsk2 psk, round %d",
+				    round);
+			CHECK(noise_hs_done(a) == (round == 0),
+			    "IKpsk2 done, round %d", round);
+			noise_hs_free(a);
+			noise_hs_free(b);
+			a = b = NULL;
+		}
+		sodium_memzero(isk, sizeof(isk));
+	}
+
 	/* Over-long handshake payloads. */
 	CHECK(noise_hs_new(&a, "Noise_NN_25519_ChaChaPoly_BLAKE2b", 1, NULL, 0,
 	    NULL, NULL, NULL) == 0, "new");
