@@ -45,7 +45,8 @@
 	X(DNSSD, "mDNS / DNS-SD service unavailable")                         \
 	X(AMBIGUOUS, "ambiguous name")                                        \
 	X(ROSTER, "roster breaks the rules of the chain")                     \
-	X(FORK, "roster of the same version with other contents")
+	X(FORK, "roster of the same version with other contents")             \
+	X(WITHDRAWN, "withdrawn by its issuer")
 
 enum {
 	KITH_OK = 0,

@@ -210,3 +210,33 @@ kith_now(void)
 
 	return ((uint64_t)time(NULL));
 }
+
+static int
+hexval(char c)
+{
+
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+int
+kith_unhex(const char *in, size_t inlen, uint8_t *out, size_t outlen)
+{
+	size_t i;
+	int hi, lo;
+
+	if (inlen != 2 * outlen)
+		return (KITH_EFORMAT);
+	for (i = 0; i < outlen; i++) {
+		if ((hi = hexval(in[2 * i])) < 0 ||
+		    (lo = hexval(in[2 * i + 1])) < 0)
+			return (KITH_EFORMAT);
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return (0);
+}

@@ -71,6 +71,13 @@ int kith_base32_dec(const char *in, size_t inlen, uint8_t *out, size_t cap,
 void kith_hex(const uint8_t *in, size_t len, char *out);
 
 /**
+ * kith_unhex(in, inlen, out, outlen): decode exactly ${outlen} bytes from
+ * the hex digits ${in} (either case; ${inlen} must be 2 * ${outlen}).
+ * Returns 0 or KITH_EFORMAT.
+ */
+int kith_unhex(const char *in, size_t inlen, uint8_t *out, size_t outlen);
+
+/**
  * kith_file_read(path, max, buf, len): read a whole file of at most ${max}
  * bytes into a malloc'd buffer (NUL-terminated for convenience; the
  * terminator is not counted in *${len}).  Returns 0, KITH_ENOENT, KITH_EIO,

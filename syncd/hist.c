@@ -389,6 +389,45 @@ hist_open_rec(hist *h, const struct store_rec *rec, char **out, size_t *len)
 	return (0);
 }
 
+struct get_arg {
+	hist *h;
+	char *out;
+	size_t len;
+};
+
+static int
+get_one(void *arg, const struct store_rec *rec)
+{
+	struct get_arg *g = arg;
+
+	return (hist_open_rec(g->h, rec, &g->out, &g->len));
+}
+
+int
+hist_get(hist *h, const char *service, const char *id, char **out,
+    size_t *len)
+{
+	struct get_arg g = { h, NULL, 0 };
+	uint8_t rid[STORE_RIDLEN];
+	int rc;
+
+	rid_of(h, service, strlen(service), id, strlen(id), rid);
+	if ((rc = store_rec_get(h->st, rid, get_one, &g)) != 0)
+		return (rc);
+	*out = g.out;
+	*len = g.len;
+	return (0);
+}
+
+int
+hist_held(hist *h, const char *service, const char *id)
+{
+	uint8_t rid[STORE_RIDLEN];
+
+	rid_of(h, service, strlen(service), id, strlen(id), rid);
+	return (store_rid_exists(h->st, rid));
+}
+
 int
 hist_keys_export(hist *h, uint8_t **out, size_t *len)
 {

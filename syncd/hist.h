@@ -109,6 +109,21 @@ int hist_open_rec(hist *h, const struct store_rec *rec, char **out,
     size_t *len);
 
 /**
+ * hist_get(h, service, id, out, len): the record stored under (${service},
+ * ${id}), decrypted into a malloc'd NUL-terminated buffer.  Returns 0,
+ * KITH_ENOENT (not held, or no key for its epoch), KITH_ECORRUPT or a
+ * store error.
+ */
+int hist_get(hist *h, const char *service, const char *id, char **out,
+    size_t *len);
+
+/**
+ * hist_held(h, service, id): 1 if a record (${service}, ${id}) is held,
+ * 0 if not, or a negative error.
+ */
+int hist_held(hist *h, const char *service, const char *id);
+
+/**
  * hist_keys_export(h, out, len): the id key and every epoch key, as sent to
  * a newly enrolled device over the secure channel:
  *     idkey (32) || n (4) || n * (epoch (4) || key (32)).

@@ -518,6 +518,39 @@ store_rid_exists(store *st, const uint8_t rid[static STORE_RIDLEN])
 }
 
 int
+store_rec_get(store *st, const uint8_t rid[static STORE_RIDLEN],
+    int (*cb)(void *arg, const struct store_rec *rec), void *arg)
+{
+	struct store_rec rec;
+	sqlite3_stmt *s;
+	int r, rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT r.k, r.epoch, r.box, o.dev"
+	    " FROM rec r JOIN origins o ON o.idx = (r.k >> 40)"
+	    " WHERE r.rid = ?1", -1, &s, NULL) != SQLITE_OK)
+		return (KITH_EDB);
+	sqlite3_bind_blob(s, 1, rid, STORE_RIDLEN, SQLITE_STATIC);
+	if ((r = sqlite3_step(s)) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return (r == SQLITE_DONE ? KITH_ENOENT : KITH_EDB);
+	}
+	if (sqlite3_column_type(s, 2) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(s, 3) != 32) {
+		sqlite3_finalize(s);
+		return (KITH_ECORRUPT);
+	}
+	memcpy(rec.origin, sqlite3_column_blob(s, 3), 32);
+	rec.seq = (uint64_t)sqlite3_column_int64(s, 0) & SEQMAX;
+	rec.epoch = (uint32_t)sqlite3_column_int64(s, 1);
+	memcpy(rec.rid, rid, STORE_RIDLEN);
+	rec.box = sqlite3_column_blob(s, 2);
+	rec.boxlen = (size_t)sqlite3_column_bytes(s, 2);
+	rc = cb(arg, &rec);
+	sqlite3_finalize(s);
+	return (rc);
+}
+
+int
 store_vv_get(store *st, struct store_vv **vvp)
 {
 	sqlite3_stmt *s;

@@ -118,6 +118,14 @@ int store_next_seq(store *st, const uint8_t origin[static 32],
 int store_rid_exists(store *st, const uint8_t rid[static STORE_RIDLEN]);
 
 /**
+ * store_rec_get(st, rid, cb, arg): call ${cb} with the record whose rid is
+ * ${rid} (valid during the call only).  Returns what ${cb} returns,
+ * KITH_ENOENT (not held) or a store error.
+ */
+int store_rec_get(store *st, const uint8_t rid[static STORE_RIDLEN],
+    int (*cb)(void *arg, const struct store_rec *rec), void *arg);
+
+/**
  * store_vv_get(st, vv): the version vector (malloc'd; free()).
  */
 int store_vv_get(store *st, struct store_vv **vv);

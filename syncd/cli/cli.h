@@ -10,7 +10,10 @@
 
 #include <jansson.h>
 
+#include <sys/socket.h>
+
 #include "home.h"
+#include "ticket.h"
 
 struct cli {
 	const char *home_opt;
@@ -33,6 +36,8 @@ int cmd_revoke(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_passphrase(int argc, char **argv);
 int cmd_roster(int argc, char **argv);
+int cmd_invite(int argc, char **argv);
+int cmd_contacts(int argc, char **argv);
 
 /**
  * cli_fail(rc, fmt, ...): print "kith: <message>: <kith_strerror(rc)>" (or
@@ -105,6 +110,37 @@ void cli_progress_end(void);
  */
 struct ctl_client *cli_agent(const struct home *hm);
 void cli_agent_poke(const struct home *hm);
+
+/*
+ * Reaching the device that showed a code (reach.c): addresses from mDNS
+ * (the first nmdns), from the code's hints, or from --peer.
+ */
+#define REACH_MAX 16
+struct reach {
+	struct sockaddr_storage addrs[REACH_MAX];
+	socklen_t lens[REACH_MAX];
+	int n, nmdns, manual;
+};
+
+/* This host's IPv4 addresses (loopback last), at most ${max}, as hints. */
+void reach_hints_fill(struct ticket_hint *h, uint8_t *n, int max);
+/* Browse ${ms} for the instance ${tag}; what is found goes first. */
+void reach_mdns(struct reach *r, const char *tag, int ms);
+/* The hints of a code on ${port} (none when port is 0). */
+void reach_hints(struct reach *r, const struct ticket_hint *h, int n,
+    uint16_t port);
+/* --peer HOST:PORT.  Returns 0 or KITH_EINVAL. */
+int reach_peer(struct reach *r, const char *peer);
+/* Connect to the addresses from *${i} on; says which on stderr. */
+int reach_connect(const struct reach *r, int *i, int ms, int *fd);
+
+/**
+ * cli_read_code(image, code, camera, text): a code from ${code}, the QR
+ * in ${image}, or the camera; *${text} is malloc'd.  Returns 0,
+ * KITH_ENOENT (none of the three given), or an error already printed.
+ */
+int cli_read_code(const char *image, const char *code, int camera,
+    char **text);
 
 /**
  * cli_hex(b, len): a static hex string of ${b} (len <= 32).

@@ -5,9 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +28,6 @@
 #define RESUME_GRACE 300
 #define BROWSE_MS 4000
 #define CONNECT_MS 3000
-#define MAXADDRS 16
 
 /* ---- kith pair ---------------------------------------------------- */
 
@@ -195,37 +191,6 @@ listen_any(uint16_t port, int *lfd, uint16_t *bound)
 	return (0);
 }
 
-/* Up to TICKET_MAXHINTS IPv4 addresses of this host, loopback last. */
-static void
-hints_fill(struct ticket *t)
-{
-	struct ifaddrs *ifa, *i;
-	struct sockaddr_in *sin;
-
-	t->nhints = 0;
-	if (getifaddrs(&ifa) == 0) {
-		for (i = ifa; i != NULL && t->nhints < TICKET_MAXHINTS;
-		    i = i->ifa_next) {
-			if (i->ifa_addr == NULL ||
-			    i->ifa_addr->sa_family != AF_INET ||
-			    !(i->ifa_flags & IFF_UP) ||
-			    (i->ifa_flags & IFF_LOOPBACK))
-				continue;
-			sin = (struct sockaddr_in *)i->ifa_addr;
-			t->hints[t->nhints].family = 4;
-			memcpy(t->hints[t->nhints].addr, &sin->sin_addr, 4);
-			t->nhints++;
-		}
-		freeifaddrs(ifa);
-	}
-	if (t->nhints < TICKET_MAXHINTS) {
-		t->hints[t->nhints].family = 4;
-		t->hints[t->nhints].addr[0] = 127;
-		t->hints[t->nhints].addr[3] = 1;
-		t->nhints++;
-	}
-}
-
 static void
 close_cb(uv_handle_t *h)
 {
@@ -290,7 +255,7 @@ cmd_pair(int argc, char **argv)
 	memcpy(s.t.static_pk, s.hm->dk->kx_pk, 32);
 	randombytes_buf(s.t.secret, 32);
 	s.t.port = bound;
-	hints_fill(&s.t);
+	reach_hints_fill(s.t.hints, &s.t.nhints, TICKET_MAXHINTS);
 	if ((rc = ticket_encode(&s.t, code, sizeof(code))) != 0 ||
 	    (rc = qr_version(code, &ver)) != 0) {
 		rc = cli_fail(rc, "pair: cannot make the code");
@@ -390,159 +355,6 @@ done0:
 
 /* ---- kith join ---------------------------------------------------- */
 
-struct finder {
-	char tag[17];
-	struct sockaddr_storage addrs[MAXADDRS];
-	socklen_t lens[MAXADDRS];
-	int n;
-	int nmdns;		/* the first nmdns came from mDNS */
-	uv_loop_t *loop;
-};
-
-static int
-find_filter(void *arg, const char *instance)
-{
-	struct finder *f = arg;
-
-	return (strcmp(instance, f->tag) == 0);
-}
-
-static void
-find_found(void *arg, const struct discovery_found *d)
-{
-	struct finder *f = arg;
-
-	if (f->n < MAXADDRS && d->addrlen <= sizeof(f->addrs[0])) {
-		memcpy(&f->addrs[f->n], d->addr, d->addrlen);
-		f->lens[f->n] = d->addrlen;
-		f->n++;
-	}
-	uv_stop(f->loop);
-}
-
-static void
-find_timeout(uv_timer_t *t)
-{
-
-	uv_stop(t->loop);
-}
-
-/* Look for the shower on mDNS; what is found goes first in ${f}. */
-static void
-find_mdns(struct finder *f, const struct ticket *t)
-{
-	discovery_browse *b;
-	uv_loop_t loop;
-	uv_timer_t timer;
-
-	ticket_tag(t, f->tag);
-	uv_loop_init(&loop);
-	f->loop = &loop;
-	if (discovery_browse_start(&loop, &b, find_filter, find_found,
-	    f) == 0) {
-		uv_timer_init(&loop, &timer);
-		uv_timer_start(&timer, find_timeout, BROWSE_MS, 0);
-		uv_run(&loop, UV_RUN_DEFAULT);
-		discovery_browse_close(b);
-		uv_close((uv_handle_t *)&timer, close_cb);
-	}
-	/* Let close callbacks run, on failure too, before the loop goes. */
-	uv_run(&loop, UV_RUN_DEFAULT);
-	uv_loop_close(&loop);
-}
-
-static void
-add_hints(struct finder *f, const struct ticket *t)
-{
-	struct sockaddr_in *sin;
-	struct sockaddr_in6 *sin6;
-	int i;
-
-	for (i = 0; i < t->nhints && f->n < MAXADDRS; i++) {
-		memset(&f->addrs[f->n], 0, sizeof(f->addrs[0]));
-		if (t->hints[i].family == 4) {
-			sin = (struct sockaddr_in *)&f->addrs[f->n];
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons(t->port);
-			memcpy(&sin->sin_addr, t->hints[i].addr, 4);
-			f->lens[f->n] = sizeof(*sin);
-		} else {
-			sin6 = (struct sockaddr_in6 *)&f->addrs[f->n];
-			sin6->sin6_family = AF_INET6;
-			sin6->sin6_port = htons(t->port);
-			memcpy(&sin6->sin6_addr, t->hints[i].addr, 16);
-			f->lens[f->n] = sizeof(*sin6);
-		}
-		f->n++;
-	}
-}
-
-static int
-add_peer(struct finder *f, const char *peer)
-{
-	struct addrinfo hints, *res, *r;
-	char host[256], *colon;
-	int rc;
-
-	snprintf(host, sizeof(host), "%s", peer);
-	if ((colon = strrchr(host, ':')) == NULL)
-		return (KITH_EINVAL);
-	*colon = '\0';
-	if (host[0] == '[' && colon[-1] == ']') {
-		colon[-1] = '\0';
-		memmove(host, host + 1, strlen(host));
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0)
-		return (KITH_EINVAL);
-	for (r = res; r != NULL && f->n < MAXADDRS; r = r->ai_next) {
-		memcpy(&f->addrs[f->n], r->ai_addr, r->ai_addrlen);
-		f->lens[f->n] = r->ai_addrlen;
-		f->n++;
-	}
-	freeaddrinfo(res);
-	return (0);
-}
-
-static int
-read_code(const char *image, const char *code, int camera, char **text)
-{
-	size_t len;
-	int rc;
-
-	if (code != NULL) {
-		*text = strdup(code);
-		return (*text ? 0 : KITH_ENOMEM);
-	}
-	if (image != NULL) {
-		if ((rc = qr_scan_file(image, text, &len)) == KITH_EIMAGE)
-			return (cli_fail(rc, "cannot read %s as a PNG or JPEG"
-			    " image; give a photo or screenshot of the code,"
-			    " or --code TEXT", image), rc);
-		if (rc == KITH_ENOQR)
-			return (cli_fail(rc, "no QR code found in %s; take a"
-			    " sharper, closer picture or use --code TEXT",
-			    image), rc);
-		return (rc);
-	}
-	if (camera) {
-		if (!cli.json)
-			fprintf(stderr, "Hold the code in front of the"
-			    " camera...\n");
-		rc = qr_scan_camera(NULL, 60000, text, &len);
-		if (rc == KITH_ENOCAMERA)
-			return (cli_fail(rc, "no camera found; give a photo of"
-			    " the code or --code TEXT"), rc);
-		if (rc == KITH_ETIMEOUT)
-			return (cli_fail(rc, "no code seen by the camera in a"
-			    " minute"), rc);
-		return (rc);
-	}
-	return (KITH_ENOENT);
-}
-
 static int
 join_fail(int rc, uint64_t stored)
 {
@@ -593,13 +405,14 @@ cmd_join(int argc, char **argv)
 {
 	struct home *hm = NULL;
 	struct ticket t;
-	struct finder *f = NULL;
+	struct reach *f = NULL;
 	struct pair_ui ui = { NULL, NULL, NULL, show_note, cli_progress };
 	const char *image = NULL, *code = NULL, *name = NULL, *peer = NULL;
 	char *text = NULL;
 	uint8_t *pend = NULL;
 	size_t plen;
 	uint64_t stored = 0, n = 0;
+	char tag[17];
 	int i, camera = 0, rc, fd;
 
 	memset(&t, 0, sizeof(t));
@@ -631,7 +444,7 @@ cmd_join(int argc, char **argv)
 	if (name != NULL && !roster_name_ok(name))
 		return (cli_fail(KITH_EINVAL, "join: a device name is 1 to 64"
 		    " printable characters"));
-	if ((rc = read_code(image, code, camera, &text)) != 0 &&
+	if ((rc = cli_read_code(image, code, camera, &text)) != 0 &&
 	    rc != KITH_ENOENT)
 		return (1);
 	if ((rc = cli_open(1, &hm)) != 0) {
@@ -696,7 +509,7 @@ cmd_join(int argc, char **argv)
 		    fp);
 	}
 	if (peer != NULL) {
-		if (add_peer(f, peer) != 0) {
+		if (reach_peer(f, peer) != 0) {
 			rc = cli_fail(KITH_EINVAL, "join: --peer takes"
 			    " HOST:PORT");
 			goto done;
@@ -704,35 +517,15 @@ cmd_join(int argc, char **argv)
 	} else {
 		if (!cli.json)
 			fprintf(stderr, "Looking for the other device...\n");
-		find_mdns(f, &t);
-		f->nmdns = f->n;
-		add_hints(f, &t);
+		ticket_tag(&t, tag);
+		reach_mdns(f, tag, BROWSE_MS);
+		reach_hints(f, t.hints, t.nhints, t.port);
 	}
-	rc = KITH_ECONN;
-	for (i = 0; i < f->n; i++) {
-		if (chan_connect((struct sockaddr *)&f->addrs[i], f->lens[i],
-		    CONNECT_MS, &fd) != 0)
-			continue;
-		if (!cli.json) {
-			char a[INET6_ADDRSTRLEN] = "?";
-			const struct sockaddr *sa =
-			    (const struct sockaddr *)&f->addrs[i];
-
-			if (sa->sa_family == AF_INET)
-				inet_ntop(AF_INET, &((const struct sockaddr_in *)
-				    sa)->sin_addr, a, sizeof(a));
-			else
-				inet_ntop(AF_INET6, &((const struct
-				    sockaddr_in6 *)sa)->sin6_addr, a, sizeof(a));
-			fprintf(stderr, "Connected to %s (%s).\n", a,
-			    peer != NULL ? "--peer" : i < f->nmdns ?
-			    "found on the local network by mDNS" :
-			    "address carried in the code");
-		}
+	i = 0;
+	if ((rc = reach_connect(f, &i, CONNECT_MS, &fd)) == 0) {
 		ui.arg = NULL;
 		rc = pair_join(hm, &t, fd, name, &ui, &stored);
 		cli_progress_end();
-		break;
 	}
 	if (rc == KITH_ECONN) {
 		rc = cli_fail(rc, "cannot reach the device that showed the"
