@@ -240,3 +240,40 @@ kith_unhex(const char *in, size_t inlen, uint8_t *out, size_t outlen)
 	}
 	return (0);
 }
+
+int
+kith_duration(const char *s, uint64_t *secs)
+{
+	uint64_t v = 0, mul = 1;
+	size_t i = 0;
+
+	if (s[0] < '0' || s[0] > '9')
+		return (KITH_EINVAL);
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v > 10ull * 366 * 86400)
+			return (KITH_EINVAL);
+	}
+	switch (s[i]) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = 86400;
+		break;
+	default:
+		return (KITH_EINVAL);
+	}
+	if (s[i] != '\0' && s[i + 1] != '\0')
+		return (KITH_EINVAL);
+	if (v * mul > 10ull * 366 * 86400)
+		return (KITH_EINVAL);
+	*secs = v * mul;
+	return (0);
+}

@@ -71,6 +71,13 @@ int kith_base32_dec(const char *in, size_t inlen, uint8_t *out, size_t cap,
 void kith_hex(const uint8_t *in, size_t len, char *out);
 
 /**
+ * kith_duration(s, secs): a duration as people write it: a whole number
+ * followed by s, m, h or d (or nothing: seconds), at most ten years.
+ * Returns 0 or KITH_EINVAL.
+ */
+int kith_duration(const char *s, uint64_t *secs);
+
+/**
  * kith_unhex(in, inlen, out, outlen): decode exactly ${outlen} bytes from
  * the hex digits ${in} (either case; ${inlen} must be 2 * ${outlen}).
  * Returns 0 or KITH_EFORMAT.

@@ -20,6 +20,7 @@ struct hist {
 	uint8_t *idkey;		/* sodium_malloc: 32 */
 	uint8_t *buf;		/* box being built */
 	size_t bufcap;
+	int kith_ok;		/* may write services "kith:..." */
 };
 
 static const uint8_t rec_ctx[] = "kith record v1";
@@ -303,6 +304,12 @@ hist_append(hist *h, const char *json, size_t len, int *added,
 		json_decref(o);
 		return (KITH_EFORMAT);
 	}
+	/* Contacts and invitations are written by contacts.c alone. */
+	if (!h->kith_ok && json_string_length(svc) >= 5 &&
+	    memcmp(json_string_value(svc), "kith:", 5) == 0) { /* not secret */
+		json_decref(o);
+		return (KITH_EPERM);
+	}
 	memcpy(rec.origin, h->self, 32);
 	rid_of(h, json_string_value(svc), json_string_length(svc),
 	    json_string_value(id), json_string_length(id), rec.rid);
@@ -387,6 +394,13 @@ hist_open_rec(hist *h, const struct store_rec *rec, char **out, size_t *len)
 	*out = p;
 	*len = n;
 	return (0);
+}
+
+void
+hist_allow_kith(hist *h, int on)
+{
+
+	h->kith_ok = on;
 }
 
 struct get_arg {

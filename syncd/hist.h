@@ -77,11 +77,19 @@ void hist_free(hist *h);
  * hist_add(h, json, len, added): validate one record and store it as a new
  * record of this device, unless its (service, id) is already held.
  * Returns 0 (*${added} says which), KITH_EFORMAT (not a JSON object with
- * string service and id), KITH_ETOOBIG, KITH_ENOENT (no key for the
+ * string service and id), KITH_EPERM (a service reserved to kith),
+ * KITH_ETOOBIG, KITH_ENOENT (no key for the
  * current epoch), or a store error.  Call between
  * store_begin and store_commit.
  */
 int hist_add(hist *h, const char *json, size_t len, int *added);
+
+/**
+ * hist_allow_kith(h, on): let hist_add write records of the services
+ * reserved to kith ("kith:...", contacts.h); refused with KITH_EPERM
+ * otherwise.
+ */
+void hist_allow_kith(hist *h, int on);
 
 /**
  * hist_append(h, json, len, added, seq, rid): hist_add, also giving the

@@ -66,6 +66,11 @@ import_stream(struct home *hm, FILE *f, const char *what)
 				return (cli_fail(rc, "%s, line %zu: a record"
 				    " is limited to 16 MiB; nothing was"
 				    " imported", what, lineno));
+			if (rc == KITH_EPERM)
+				return (cli_fail(rc, "%s, line %zu: services"
+				    " named \"kith:...\" are kith's own"
+				    " (contacts, invitations); nothing was"
+				    " imported", what, lineno));
 			return (cli_fail(rc, "%s, line %zu: %s; nothing was"
 			    " imported", what, lineno, kith_strerror(rc)));
 		}
@@ -159,6 +164,9 @@ add_one(struct home *hm, int argc, char **argv)
 	if (rc == KITH_EFORMAT)
 		return (cli_fail(rc, "history add: a record is a JSON object"
 		    " with string \"service\" and \"id\""));
+	if (rc == KITH_EPERM)
+		return (cli_fail(rc, "history add: services named"
+		    " \"kith:...\" are kith's own (contacts, invitations)"));
 	if (rc != 0)
 		return (cli_fail(rc, rc == KITH_ENOENT ? "history add: this"
 		    " device holds no key for the account's current history"

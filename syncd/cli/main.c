@@ -38,6 +38,15 @@ static const struct {
 	    " account passphrase" },
 	{ "roster", cmd_roster, "roster verify FILE     check a signed roster"
 	    " (devices --export FILE writes one)" },
+	{ "invite", cmd_invite, "invite create --service URI [--alias NAME]"
+	    " [--ttl DURATION] [--uses N]\n"
+	    "         [--qr-png FILE] [--note TEXT]\n"
+	    "                         a face-to-face invitation to a service\n"
+	    "  invite scan [IMAGE] [--code TEXT] [--camera]\n"
+	    "                         an invitation, or the reply to one\n"
+	    "  invite list | revoke ID | verify FILE|--code TEXT" },
+	{ "contacts", cmd_contacts, "contacts               verified contacts,"
+	    " met in person" },
 };
 
 static void

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "invx.h"
 #include "discovery.h"
 #include "home.h"
 
@@ -88,6 +89,10 @@ struct agent {
 	discovery_browse *br;
 	uint64_t disc_retry;	/* ms: next try when mDNS was unavailable */
 	int disc_warned;
+	discovery_announce *inv_ann[INVX_MAXANNOUNCE]; /* open invitations */
+	char inv_tag[INVX_MAXANNOUNCE][17];
+	size_t ninv;
+	uint64_t inv_check;	/* ms: next look at the invitation list */
 	char **ignored;		/* instances already logged as ignored */
 	size_t nignored;
 
@@ -134,6 +139,7 @@ void disc_stop(struct agent *ag);
 void disc_tick(struct agent *ag);
 void disc_tags_rebuild(struct agent *ag);
 void disc_rebrowse(struct agent *ag);
+void disc_invites(struct agent *ag);
 
 /* sess.c */
 int sess_listen(struct agent *ag);

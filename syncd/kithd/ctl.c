@@ -25,7 +25,8 @@
 #define READ_SCANMAX 20000		/* records looked at per read */
 #define READ_BYTESMAX ((size_t)16 << 20)	/* per page, past one record */
 
-enum { EV_RECORD = 1, EV_PEER = 2, EV_DEVICE = 4, EV_ALL = 7 };
+enum { EV_RECORD = 1, EV_PEER = 2, EV_DEVICE = 4, EV_CONTACT = 8,
+    EV_ALL = 15 };
 
 struct client {
 	struct client *next;
@@ -65,6 +66,8 @@ ev_bit(const char *kind)
 		return (EV_PEER);
 	if (strcmp(kind, "device") == 0)
 		return (EV_DEVICE);
+	if (strcmp(kind, "contact") == 0)
+		return (EV_CONTACT);
 	return (0);
 }
 
@@ -212,6 +215,8 @@ err_code(int rc)
 		return ("no_account");
 	case KITH_ENOENT:
 		return ("no_keys");
+	case KITH_EPERM:
+		return ("reserved");
 	default:
 		return ("internal");
 	}
@@ -263,6 +268,8 @@ op_append(struct agent *ag, json_t *req, json_t *resp, const char **code,
 		*msg = rc == KITH_EFORMAT ? "a record is a JSON object with"
 		    " non-empty string members \"service\" and \"id\"" :
 		    rc == KITH_ETOOBIG ? "a record is at most 16 MiB" :
+		    rc == KITH_EPERM ? "services named \"kith:...\" are"
+		    " kith's own (contacts, invitations)" :
 		    rc == KITH_ENOENT ? "this device holds no key for the"
 		    " account's current history epoch (it was revoked, or"
 		    " must sync with another device first)" :
@@ -485,6 +492,8 @@ op_subscribe(struct client *c, json_t *req, json_t *resp, const char **msg)
 		json_array_append_new(out, json_string("peer"));
 	if (c->subs & EV_DEVICE)
 		json_array_append_new(out, json_string("device"));
+	if (c->subs & EV_CONTACT)
+		json_array_append_new(out, json_string("contact"));
 	json_object_set_new(resp, "events", out);
 	return (0);
 }
@@ -533,8 +542,10 @@ handle(struct client *c, const char *line, size_t len)
 		json_object_set_new(resp, "peers", sess_peers_json(ag));
 	else if (strcmp(o, "subscribe") == 0)
 		rc = op_subscribe(c, req, resp, &msg);
-	else if (strcmp(o, "rescan") == 0)
+	else if (strcmp(o, "rescan") == 0) {
 		ag_check_disk(ag);
+		disc_invites(ag);
+	}
 	else {
 		code = "unknown_op";
 		msg = "unknown op: see docs/API.md";

@@ -22,6 +22,7 @@
 
 #include "agent.h"
 #include "kith_err.h"
+#include "invx.h"
 #include "kith_util.h"
 
 #define DISC_CTX "kith discovery v1"
@@ -194,6 +195,45 @@ announce(struct agent *ag)
 	return (rc);
 }
 
+/*
+ * Open invitations of this device (invx_announced): one more instance on
+ * the agent's port each, named by the invitation's tag, which only a
+ * holder of the invitation recognises.
+ */
+void
+disc_invites(struct agent *ag)
+{
+	char tags[INVX_MAXANNOUNCE][17];
+	size_t n, i, j;
+	int keep;
+
+	n = (!ag->mdns || ag->stopping || ag->port == 0) ? 0 :
+	    invx_announced(ag->hm, kith_now(), tags, INVX_MAXANNOUNCE);
+	/* Withdraw what is no longer listed... */
+	for (i = 0; i < ag->ninv; i++) {
+		for (keep = 0, j = 0; j < n && !keep; j++)
+			keep = strcmp(ag->inv_tag[i], tags[j]) == 0;
+		if (!keep) {
+			discovery_announce_close(ag->inv_ann[i]);
+			ag->ninv--;
+			ag->inv_ann[i] = ag->inv_ann[ag->ninv];
+			memcpy(ag->inv_tag[i], ag->inv_tag[ag->ninv], 17);
+			i--;
+		}
+	}
+	/* ...and announce what is new. */
+	for (j = 0; j < n && ag->ninv < INVX_MAXANNOUNCE; j++) {
+		for (keep = 0, i = 0; i < ag->ninv && !keep; i++)
+			keep = strcmp(ag->inv_tag[i], tags[j]) == 0;
+		if (keep || discovery_announce_start(ag->loop,
+		    &ag->inv_ann[ag->ninv], tags[j], ag->port, NULL, 0) != 0)
+			continue;
+		ag_vlog(ag, "announcing an open invitation as %s", tags[j]);
+		memcpy(ag->inv_tag[ag->ninv], tags[j], 17);
+		ag->ninv++;
+	}
+}
+
 int
 disc_start(struct agent *ag)
 {
@@ -214,10 +254,15 @@ void
 disc_stop(struct agent *ag)
 {
 
+	size_t i;
+
 	discovery_announce_close(ag->ann);
 	ag->ann = NULL;
 	discovery_browse_close(ag->br);
 	ag->br = NULL;
+	for (i = 0; i < ag->ninv; i++)
+		discovery_announce_close(ag->inv_ann[i]);
+	ag->ninv = 0;
 }
 
 void
@@ -227,6 +272,11 @@ disc_tick(struct agent *ag)
 
 	if (!ag->mdns || ag->stopping)
 		return;
+	if (now >= ag->inv_check) {
+		/* Invitations expire; new ones arrive by rescan too. */
+		ag->inv_check = now + 30000;
+		disc_invites(ag);
+	}
 	if (window_now(ag) != ag->tag_window) {
 		disc_tags_rebuild(ag);
 		discovery_announce_close(ag->ann);

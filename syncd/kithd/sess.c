@@ -47,6 +47,7 @@
 #include "agent.h"
 #include "kith_err.h"
 #include "kith_util.h"
+#include "invx.h"
 #include "noise.h"
 #include "xfer.h"
 
@@ -94,6 +95,7 @@ struct sess {
 	struct store_vv *sent;	/* what the peer holds, as far as we know */
 	uint64_t peer_roster;
 	int hello_rx, cu_tx, cu_rx, cu_logged, more;
+	invx_srv *inv;		/* an answer to an invitation, not sync */
 	int xk;			/* this handshake is XK */
 	int xk_wait;		/* XK initiator: handshake done, answer not yet */
 	int await_roster;	/* the peer's roster is newer: wait for it */
@@ -870,6 +872,80 @@ send_hs(struct sess *s, noise_hs *hs, const uint8_t *payload, size_t plen)
 	return (rc);
 }
 
+/* A raw frame (a handshake message, or one sealed by invx). */
+static int
+send_raw(struct sess *s, const uint8_t *msg, size_t len)
+{
+	struct obuf ob = { 0 };
+	int rc;
+
+	if ((rc = ob_raw(&ob, msg, len)) == 0)
+		rc = ob_write(s, &ob);
+	free(ob.b);
+	return (rc);
+}
+
+static int
+inv_start(struct sess *s, const uint8_t *msg, size_t len)
+{
+	uint8_t reply[256];
+	size_t rlen;
+	int rc;
+
+	if (s->ag->intx)
+		ag_tx_commit(s->ag);	/* reads below see the store */
+	if ((rc = invx_srv_start(s->ag->hm, msg, len, &s->inv, reply,
+	    sizeof(reply), &rlen)) != 0)
+		return (rc);
+	return (send_raw(s, reply, rlen));
+}
+
+/* The invitee's card is in: take it, answer, close. */
+static int
+inv_card(struct sess *s, const uint8_t *f, size_t len)
+{
+	struct agent *ag = s->ag;
+	struct invx_result res;
+	uint8_t *reply;
+	size_t rlen;
+	char tok[33], acct[65];
+	json_t *ev;
+	int rc;
+
+	if ((reply = malloc(NOISE_MAXMSG)) == NULL)
+		return (KITH_ENOMEM);
+	ag_tx_commit(ag);
+	rc = invx_srv_card(s->inv, f, len, reply, NOISE_MAXMSG, &rlen, &res);
+	if (rc != 0) {
+		free(reply);
+		ag_log("invitation answer from %s broken off: %s", s->addr,
+		    kith_strerror(rc));
+		return (KITH_EPROTO);
+	}
+	kith_hex(res.token, INVITE_TOKENLEN, tok);
+	if (res.rc == 0) {
+		ag_log("invitation %.8s answered by %s from %s: now a verified"
+		    " contact%s", tok, res.alias, s->addr, res.fresh ? "" :
+		    " (answered before)");
+		kith_hex(res.account_pk, 32, acct);
+		if ((ev = json_pack("{s:s, s:s, s:s, s:s, s:b}", "change",
+		    "contact", "invitation", tok, "alias", res.alias,
+		    "account", acct, "new", res.fresh)) != NULL)
+			ctl_publish(ag, "contact", ev);
+		if (res.fresh) {
+			ag->nrec += 2;
+			sess_push_all(ag);
+		}
+	} else
+		ag_log("refused the answer of %s (%s) to invitation %.8s: %s",
+		    res.alias[0] ? res.alias : "?", s->addr, tok,
+		    invx_reason(res.why));
+	rc = send_raw(s, reply, rlen);
+	free(reply);
+	s->close_after = 1;
+	return (rc);
+}
+
 /* Responder: whose first message is this? */
 static int
 identify(struct sess *s, const uint8_t *msg, size_t len)
@@ -908,6 +984,17 @@ identify(struct sess *s, const uint8_t *msg, size_t len)
 		return (send_hs(s, hs, NULL, 0));
 	}
 	noise_hs_free(hs);
+	/* Someone answering one of our invitations (invx.h). */
+	switch ((rc = inv_start(s, msg, len))) {
+	case KITH_EHANDSHAKE:
+		break;
+	case KITH_ENOENT:
+		ag_log("refused an invitation answer from %s: no open"
+		    " invitation of this device has that token", s->addr);
+		return (KITH_EREFUSED);
+	default:
+		return (rc);
+	}
 	ag_log("refused connection from %s: not an active device of this"
 	    " account", s->addr);
 	return (KITH_EREFUSED);
@@ -1017,6 +1104,8 @@ on_frame(struct sess *s, uint8_t *f, size_t len)
 	s->last_rx = ag_now_ms();
 	if (s->close_after)
 		return (0);
+	if (s->inv != NULL)
+		return (inv_card(s, f, len));
 	if (s->state == S_HS && !s->initiator)
 		return (s->xk ? xk_last(s, f, len) : identify(s, f, len));
 	if (s->state == S_HS && s->xk_wait)
@@ -1125,6 +1214,7 @@ on_closed(uv_handle_t *h)
 	noise_hs_free(s->hs);
 	noise_cs_free(s->tx);
 	noise_cs_free(s->rx);
+	invx_srv_free(s->inv);
 	recparse_free(&s->rp);
 	free(s->sent);
 	free(s->in);
