@@ -288,10 +288,9 @@ invite_create(int argc, char **argv)
 		goto done;
 
 	snprintf(inv.uri, sizeof(inv.uri), "%s", uri);
+	/* No name given: the URI's host stands for it, not in the code. */
 	if (sname != NULL)
 		snprintf(inv.service, sizeof(inv.service), "%s", sname);
-	else
-		host_of(uri, inv.service, sizeof(inv.service));
 	snprintf(inv.alias, sizeof(inv.alias), "%s", alias);
 	snprintf(inv.note, sizeof(inv.note), "%s", note);
 	inv.uses = (uint8_t)uses;
@@ -325,6 +324,8 @@ invite_create(int argc, char **argv)
 		cli_agent_poke(hm);
 	}
 	kith_hex(inv.token, INVITE_TOKENLEN, tok);
+	if (inv.service[0] == '\0')
+		host_of(inv.uri, inv.service, sizeof(inv.service));
 	if (cli.json) {
 		cli_json_out(json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:I,"
 		    " s:i, s:i, s:s, s:b, s:s?}", "ok", 1, "id", tok, "code",
@@ -486,10 +487,12 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 			rc = cli_fail(rc, "cannot read the store");
 		goto done;
 	}
+	if (inv.service[0] == '\0')
+		host_of(inv.uri, inv.service, sizeof(inv.service));
 	if (!cli.json) {
 		printf("Invitation from %s to %s (%s), until %s.\n"
 		    "%s's fingerprint: %s  (compare it aloud with theirs)\n",
-		    inv.alias, inv.service[0] ? inv.service : inv.uri, inv.uri,
+		    inv.alias, inv.service, inv.uri,
 		    cli_when(inv.expiry), inv.alias, fp_of(inv.account_pk));
 		if (inv.note[0] != '\0')
 			printf("Note: %s\n", inv.note);
