@@ -324,6 +324,7 @@ invite_create(int argc, char **argv)
 		cli_agent_poke(hm);
 	}
 	kith_hex(inv.token, INVITE_TOKENLEN, tok);
+	/* Recorded and announced: from here inv is only shown. */
 	if (inv.service[0] == '\0')
 		host_of(inv.uri, inv.service, sizeof(inv.service));
 	if (cli.json) {
@@ -423,6 +424,7 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 	struct contact_card inviter;
 	struct home *hm = NULL;
 	char reply[REPLY_MAXTEXT], *how = NULL, *mycert;
+	char sname[INVITE_NAMEMAX + 1];
 	uint8_t *roster = NULL, h[32], why = 0;
 	size_t rlen = 0, certlen;
 	uint64_t since, now = kith_now();
@@ -487,12 +489,15 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 			rc = cli_fail(rc, "cannot read the store");
 		goto done;
 	}
-	if (inv.service[0] == '\0')
-		host_of(inv.uri, inv.service, sizeof(inv.service));
+	/* (inv itself stays as signed: its hash binds the answer.) */
+	if (inv.service[0] != '\0')
+		snprintf(sname, sizeof(sname), "%s", inv.service);
+	else
+		host_of(inv.uri, sname, sizeof(sname));
 	if (!cli.json) {
 		printf("Invitation from %s to %s (%s), until %s.\n"
 		    "%s's fingerprint: %s  (compare it aloud with theirs)\n",
-		    inv.alias, inv.service, inv.uri,
+		    inv.alias, sname, inv.uri,
 		    cli_when(inv.expiry), inv.alias, fp_of(inv.account_pk));
 		if (inv.note[0] != '\0')
 			printf("Note: %s\n", inv.note);
