@@ -146,6 +146,12 @@ must_fail "you already belong to $SVC" kith_on b invite scan --code "$(jget code
 out=$(kith_on c --json invite create --service https://c.example --alias carol --no-hints) || fail "c create"
 out=$(kith_on d --json invite scan --code "$(jget code <<<"$out")" --no-lan --alias dave) || fail "d scan c's: $out"
 must_fail "answers no invitation issued by this account" kith_on b invite scan --code "$(jget reply <<<"$out")"
+# Contacts cannot be planted as ordinary records (CLI direct, and through
+# the agent's API: a1's kithd runs).
+must_fail "kith's own" kith_on b history add '{"service":"kith:contact","id":"x"}'
+printf '%s\n' '{"service":"kith:invite-use","id":"y/1"}' > "$HOSTS_TMP/plant.jsonl"
+must_fail "kith's own" kith_on b history import "$HOSTS_TMP/plant.jsonl"
+must_fail "kith's own" kith_on a1 history add '{"service":"kith:member","id":"z"}'
 [ "$(digest b)" = "$before" ] || fail "b's history changed on bad input"
 pass "bad input refused with a clear line each, b's history unchanged"
 
