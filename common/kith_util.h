@@ -71,6 +71,13 @@ int kith_base32_dec(const char *in, size_t inlen, uint8_t *out, size_t cap,
 void kith_hex(const uint8_t *in, size_t len, char *out);
 
 /**
+ * kith_text_ok(s, len): 1 when the ${len} bytes at ${s} are well-formed
+ * UTF-8 (no overlong forms, no surrogates) without control characters
+ * (C0, DEL, C1): text from outside that is safe to print.  Else 0.
+ */
+int kith_text_ok(const char *s, size_t len);
+
+/**
  * kith_duration(s, secs): a duration as people write it: a whole number
  * followed by s, m, h or d (or nothing: seconds), at most ten years.
  * Returns 0 or KITH_EINVAL.

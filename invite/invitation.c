@@ -72,7 +72,7 @@ str_len(const char *s, size_t cap, size_t min, size_t max, size_t *len)
 	if ((e = memchr(s, '\0', cap)) == NULL)
 		return (KITH_EINVAL);
 	*len = (size_t)(e - s);
-	if (*len < min || *len > max)
+	if (*len < min || *len > max || !kith_text_ok(s, *len))
 		return (KITH_EINVAL);
 	return (0);
 }
@@ -257,14 +257,18 @@ take(struct rd *r, void *out, size_t len)
 	return (0);
 }
 
-/* A string of ${min}..${max} bytes, none of them NUL, after its length. */
+/*
+ * A string of ${min}..${max} bytes after its length: UTF-8 without control
+ * characters (so no NUL), as it will be printed.
+ */
 static int
 take_str(struct rd *r, char *s, size_t min, size_t max)
 {
 	uint8_t len;
 
 	if (take(r, &len, 1) != 0 || len < min || len > max ||
-	    r->n - r->p < len || memchr(&r->b[r->p], '\0', len) != NULL)
+	    r->n - r->p < len ||
+	    !kith_text_ok((const char *)&r->b[r->p], len))
 		return (-1);
 	memcpy(s, &r->b[r->p], len);
 	s[len] = '\0';
@@ -301,6 +305,7 @@ code_payload(const char *text, size_t len, int kind, const char *scheme,
 		return (KITH_ENOTKITH);
 	if (got != kind)
 		return (KITH_EWRONGKIND);
+	/* The scheme holds no white space: trimming leaves it whole. */
 	text = trim(text, &len);
 	text += strlen(scheme);
 	len -= strlen(scheme);
@@ -322,7 +327,11 @@ kith_code_kind(const char *text, size_t len)
 	};
 	size_t i;
 
-	text = trim(text, &len);
+	/* Leading white space only: nothing past the scheme is looked at. */
+	while (len > 0 && is_space(text[0])) {
+		text++;
+		len--;
+	}
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (has_prefix(text, len, kinds[i].scheme))
 			return (kinds[i].kind);

@@ -14,8 +14,8 @@
  * and a reply's is KITH-REPLY:<base32>: upper case, so that a QR code
  * holds them in alphanumeric mode, and distinct from pairing tickets
  * (KITH-PAIR:) so that one kind is never taken for another.  The binary
- * forms, byte by byte (integers big endian, strings UTF-8 without NUL,
- * each after a one-byte length):
+ * forms, byte by byte (integers big endian, strings well-formed UTF-8
+ * without control characters, each after a one-byte length):
  *
  *   invitation (version 1)
  *     version 1 (=1) | expiry 4 | uses 1 (1..255) | token 16 | secret 16
@@ -131,7 +131,8 @@ int kith_code_kind(const char *text, size_t len);
 /**
  * invitation_sign(inv, sign_sk): set inv->sig, signing with the device's
  * Ed25519 secret key ${sign_sk} (whose public half must be
- * inv->dev.sign_pk).  Returns 0 or KITH_EINVAL (a field out of its range:
+ * inv->dev.sign_pk; KITH_EINVAL if not).  Returns 0 or KITH_EINVAL (a
+ * field out of its range:
  * uses 0, an empty uri or alias, a string too long or with a NUL-less
  * overflow, a hint family other than 4 or 6, more than 4 hints).
  */
@@ -154,7 +155,8 @@ int invitation_encode(const struct invitation *inv, char *out, size_t cap);
  * invitation_decode(text, len, inv): parse a text form.  Returns 0,
  * KITH_ENOTKITH, KITH_EWRONGKIND (another kind of kith code: a pairing
  * ticket, a reply), KITH_EVERSION or KITH_EFORMAT (bad base32, a length
- * or range wrong anywhere, trailing bytes, a NUL inside a string).  The
+ * or range wrong anywhere, trailing bytes, a string that is not UTF-8 or
+ * holds a control character).  The
  * signature is not checked here.  On failure ${inv} is wiped.
  */
 int invitation_decode(const char *text, size_t len, struct invitation *inv);

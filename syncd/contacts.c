@@ -531,7 +531,8 @@ contacts_card_mine(struct home *hm, const char *alias,
 	memset(c, 0, sizeof(*c));
 	if (hm->roster == NULL)
 		return (KITH_ENOACCOUNT);
-	if (strlen(alias) == 0 || strlen(alias) > INVITE_NAMEMAX)
+	if (strlen(alias) == 0 || strlen(alias) > INVITE_NAMEMAX ||
+	    !kith_text_ok(alias, strlen(alias)))
 		return (KITH_EINVAL);
 	if (store_meta_get(hm->st, "cert", &cert, &certlen) != 0)
 		return (KITH_ENOENT);
@@ -581,7 +582,7 @@ contacts_card_dec(const uint8_t *b, size_t len,
 		return (KITH_EVERSION);
 	al = b[1];
 	if (al == 0 || al > INVITE_NAMEMAX || len < 2 + al + 1 ||
-	    memchr(b + 2, '\0', al) != NULL)
+	    !kith_text_ok((const char *)b + 2, al))
 		return (KITH_EFORMAT);
 	if ((rc = roster_decode(b + 2 + al, len - 2 - al, NULL, &r)) != 0)
 		return (rc == KITH_ECRYPTO ? rc : KITH_EFORMAT);

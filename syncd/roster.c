@@ -48,44 +48,9 @@ verify_ctx(const uint8_t sig[64], const uint8_t *ctx, size_t ctxlen,
 int
 roster_name_ok(const char *name)
 {
-	const unsigned char *p = (const unsigned char *)name;
-	size_t n = strlen(name), i, k, need;
-	uint32_t cp;
+	size_t n = strlen(name);
 
-	if (n < 1 || n > ROSTER_NAMEMAX)
-		return (0);
-	for (i = 0; i < n; i += need + 1) {
-		if (p[i] < 0x20 || p[i] == 0x7f)
-			return (0);
-		if (p[i] < 0x80) {
-			need = 0;
-			continue;
-		}
-		/* Well-formed UTF-8: no overlong forms, no surrogates. */
-		if (p[i] >= 0xc2 && p[i] <= 0xdf) {
-			need = 1;
-			cp = p[i] & 0x1f;
-		} else if (p[i] >= 0xe0 && p[i] <= 0xef) {
-			need = 2;
-			cp = p[i] & 0x0f;
-		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
-			need = 3;
-			cp = p[i] & 0x07;
-		} else
-			return (0);
-		if (n - i <= need)
-			return (0);
-		for (k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return (0);
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 &&
-		    cp <= 0xdfff))) || (need == 3 && (cp < 0x10000 ||
-		    cp > 0x10ffff)) || (cp >= 0x80 && cp <= 0x9f))
-			return (0);
-	}
-	return (1);
+	return (n >= 1 && n <= ROSTER_NAMEMAX && kith_text_ok(name, n));
 }
 
 int

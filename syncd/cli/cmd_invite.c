@@ -282,6 +282,11 @@ invite_create(int argc, char **argv)
 		    " is 1 to %d bytes, the alias and service name 1 to %d,"
 		    " the note at most %d", INVITE_URIMAX, INVITE_NAMEMAX,
 		    INVITE_NOTEMAX));
+	if (!kith_text_ok(uri, strlen(uri)) || !kith_text_ok(alias,
+	    strlen(alias)) || (sname != NULL && !kith_text_ok(sname,
+	    strlen(sname))) || !kith_text_ok(note, strlen(note)))
+		return (cli_fail(KITH_EINVAL, "invite create: the service, alias"
+		    " and note are UTF-8 text without control characters"));
 	if (cli_open(0, &hm) != 0)
 		return (1);
 	if ((rc = need_account(hm)) != 0)
@@ -714,9 +719,11 @@ invite_scan(int argc, char **argv)
 	}
 	if (alias == NULL)
 		alias = default_alias();
-	if (strlen(alias) == 0 || strlen(alias) > INVITE_NAMEMAX)
+	if (strlen(alias) == 0 || strlen(alias) > INVITE_NAMEMAX ||
+	    !kith_text_ok(alias, strlen(alias)))
 		return (cli_fail(KITH_EINVAL, "invite scan: --alias is 1 to %d"
-		    " bytes", INVITE_NAMEMAX));
+		    " bytes of UTF-8 text without control characters",
+		    INVITE_NAMEMAX));
 	if ((rc = cli_read_code(image, code, camera, &text)) != 0) {
 		if (rc == KITH_ENOENT)
 			return (cli_fail(rc, "invite scan: give the code: a"
