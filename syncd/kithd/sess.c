@@ -892,8 +892,7 @@ inv_start(struct sess *s, const uint8_t *msg, size_t len)
 	size_t rlen;
 	int rc;
 
-	if (s->ag->intx)
-		ag_tx_commit(s->ag);	/* reads below see the store */
+	/* (Reads only: they see the agent's open transaction too.) */
 	if ((rc = invx_srv_start(s->ag->hm, msg, len, &s->inv, reply,
 	    sizeof(reply), &rlen)) != 0)
 		return (rc);
