@@ -305,8 +305,13 @@ slot(struct home *hm, const char *tok, unsigned n, char acct[65])
 	int rc;
 
 	snprintf(id, sizeof(id), "%s/%u", tok, n);
-	if ((o = get(hm, SVC_USE, id, &rc)) == NULL)
-		return (rc);
+	/* Free only if absent: a slot this device cannot read is taken. */
+	if ((rc = hist_held(hm->h, SVC_USE, id)) <= 0)
+		return (rc == 0 ? KITH_ENOENT : rc);
+	if ((o = get(hm, SVC_USE, id, &rc)) == NULL) {
+		acct[0] = '\0';
+		return (rc == KITH_ENOENT ? 0 : rc);
+	}
 	a = json_string_value(json_object_get(o, "account"));
 	snprintf(acct, 65, "%s", a != NULL ? a : "");
 	json_decref(o);
@@ -368,7 +373,7 @@ contacts_take_answer(struct home *hm, const struct invitation *inv,
 	char tok[33], acct[65], have[65], id[33 + 12];
 	const struct roster_dev *d;
 	unsigned n;
-	int rc;
+	int rc, added = 0;
 
 	*fresh = 0;
 	if (hm->h == NULL || hm->roster == NULL)
@@ -411,7 +416,8 @@ contacts_take_answer(struct home *hm, const struct invitation *inv,
 	snprintf(id, sizeof(id), "%s/%u", tok, n);
 	if ((rc = put(hm, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}",
 	    "service", SVC_USE, "id", id, "account", acct, "alias", c->alias,
-	    "how", how, "at", (json_int_t)now), NULL)) != 0 ||
+	    "how", how, "at", (json_int_t)now), &added)) != 0 ||
+	    (!added && (rc = KITH_EUSED) != 0) ||
 	    (rc = put(hm, contact_json(inv, c, "invitee", how, now),
 	    NULL)) != 0)
 		goto fail;
@@ -442,9 +448,12 @@ contacts_take_invitation(struct home *hm, const struct invitation *inv,
 	    (json_int_t)now, "how", how, "uri", inv->uri, "alias",
 	    inv->alias), NULL)) != 0 ||
 	    (rc = put(hm, contact_json(inv, c, "inviter", how, now),
-	    NULL)) != 0 ||
-	    (rc = contacts_member(hm, inv->uri, NULL)) < 0 ||
-	    (rc == 0 && (rc = member_put(hm, inv->uri, tok, now)) != 0))
+	    NULL)) != 0)
+		goto fail;
+	/* A member once the inviter's side took the answer (the LAN). */
+	if (strcmp(how, "lan") == 0 &&
+	    ((rc = contacts_member(hm, inv->uri, NULL)) < 0 ||
+	    (rc == 0 && (rc = member_put(hm, inv->uri, tok, now)) != 0)))
 		goto fail;
 	return (store_commit(hm->st));
 fail:

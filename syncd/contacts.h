@@ -120,9 +120,10 @@ int contacts_take_answer(struct home *hm, const struct invitation *inv,
 
 /**
  * contacts_take_invitation(hm, inv, text, c, how, now): record an
- * invitation received (its code ${text}), the inviter's card ${c} as a
- * verified contact, and membership of its service.  ${how}: "lan" (the
- * inviter's device confirmed) or "reply" (a reply code was shown).
+ * invitation received (its code ${text}) and the inviter's card ${c} as a
+ * verified contact; with ${how} "lan" (the inviter's device took the
+ * answer), membership of its service too; with "reply" (a reply code was
+ * shown, the inviter may yet refuse it) not.
  */
 int contacts_take_invitation(struct home *hm, const struct invitation *inv,
     const char *text, const struct contact_card *c, const char *how,

@@ -345,17 +345,23 @@ invx_srv_card(invx_srv *v, const uint8_t *frame, size_t len,
 	}
 	memcpy(res->account_pk, them.account_pk, 32);
 	memcpy(res->alias, them.alias, sizeof(res->alias));
+	/* Our card first: nothing is recorded that cannot be answered. */
+	if ((rc = contacts_card_mine(v->hm, v->inv.alias, &mine)) != 0 ||
+	    (rc = contacts_card_enc(&mine, &card, &cardlen)) != 0 ||
+	    1 + cardlen + NOISE_TAGLEN > cap ||
+	    1 + cardlen + NOISE_TAGLEN > NOISE_MAXMSG) {
+		contacts_card_free(&them);
+		free(card);
+		res->rc = rc != 0 ? rc : KITH_ETOOBIG;
+		res->why = INVX_R_INTERNAL;
+		return (seal(v, INVX_REFUSE, &res->why, 1, reply, cap, rlen));
+	}
 	res->rc = contacts_take_answer(v->hm, &v->inv, &them, "lan",
 	    kith_now(), &res->fresh);
 	contacts_card_free(&them);
 	if (res->rc != 0) {
+		free(card);
 		res->why = reason_of(res->rc);
-		return (seal(v, INVX_REFUSE, &res->why, 1, reply, cap, rlen));
-	}
-	if ((rc = contacts_card_mine(v->hm, v->inv.alias, &mine)) != 0 ||
-	    (rc = contacts_card_enc(&mine, &card, &cardlen)) != 0) {
-		res->rc = rc;
-		res->why = INVX_R_INTERNAL;
 		return (seal(v, INVX_REFUSE, &res->why, 1, reply, cap, rlen));
 	}
 	rc = seal(v, INVX_ACCEPT, card, cardlen, reply, cap, rlen);

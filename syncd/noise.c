@@ -679,8 +679,8 @@ fail0:
 }
 
 /**
- * noise_hs_set_ephemeral(hs, e_sk): use ${e_sk} as the local ephemeral
- * secret key (test vectors only).  Must come before "e" is written.
+ * noise_hs_set_psk(hs, psk): the psk of a responder that learns it from
+ * the first message.
  */
 void
 noise_hs_set_psk(noise_hs *hs, const uint8_t psk[static NOISE_KEYLEN])
@@ -690,6 +690,10 @@ noise_hs_set_psk(noise_hs *hs, const uint8_t psk[static NOISE_KEYLEN])
 	hs->has_psk = 1;
 }
 
+/**
+ * noise_hs_set_ephemeral(hs, e_sk): use ${e_sk} as the local ephemeral
+ * secret key (test vectors only).  Must come before "e" is written.
+ */
 void
 noise_hs_set_ephemeral(noise_hs *hs, const uint8_t e_sk[static 32])
 {

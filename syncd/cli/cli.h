@@ -122,8 +122,10 @@ struct reach {
 	int n, nmdns, manual;
 };
 
-/* This host's IPv4 addresses (loopback last), at most ${max}, as hints. */
-void reach_hints_fill(struct ticket_hint *h, uint8_t *n, int max);
+/* This host's IPv4 addresses, at most ${max}, as hints; with ${loopback},
+ * 127.0.0.1 last when there is room (two devices on one machine). */
+void reach_hints_fill(struct ticket_hint *h, uint8_t *n, int max,
+    int loopback);
 /* Browse ${ms} for the instance ${tag}; what is found goes first. */
 void reach_mdns(struct reach *r, const char *tag, int ms);
 /* The hints of a code on ${port} (none when port is 0). */

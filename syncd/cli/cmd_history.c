@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cli.h"
+#include "contacts.h"
 #include "ctlsock.h"
 #include "kith_err.h"
 
@@ -187,6 +190,17 @@ struct export_arg {
 };
 
 static int
+is_kith(const char *text, size_t len)
+{
+	json_t *o = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
+	const char *svc = json_string_value(json_object_get(o, "service"));
+	int r = svc != NULL && contacts_reserved(svc, strlen(svc));
+
+	json_decref(o);
+	return (r);
+}
+
+static int
 export_one(void *arg, const struct store_rec *rec)
 {
 	struct export_arg *e = arg;
@@ -198,6 +212,13 @@ export_one(void *arg, const struct store_rec *rec)
 		/* Not ours to read (an epoch we lack) or damaged: count. */
 		e->bad++;
 		return (rc == KITH_ENOMEM ? rc : 0);
+	}
+	/* Contacts and invitations (kith:...) are not messages, and an
+	 * invitation holds its secret: 'kith contacts' shows them. */
+	if (strstr(text, "\"kith:") != NULL && is_kith(text, len)) {
+		sodium_memzero(text, len);
+		free(text);
+		return (0);
 	}
 	if (fwrite(text, 1, len, e->out) != len || fputc('\n', e->out) == EOF)
 		rc = KITH_EIO;

@@ -215,7 +215,7 @@ invite_create(int argc, char **argv)
 	char text[INVITE_MAXTEXT], tok[33];
 	uint64_t ttl;
 	long uses = 1;
-	int i, rc, ver, hints = 1;
+	int i, rc, ver = 0, hints = 1;
 
 	memset(&inv, 0, sizeof(inv));
 	for (i = 1; i < argc; i++) {
@@ -302,7 +302,7 @@ invite_create(int argc, char **argv)
 	inv.expiry = (uint32_t)(kith_now() + ttl);
 	inv.port = agent_port(hm);
 	if (inv.port != 0 && hints)
-		reach_hints_fill(inv.hints, &inv.nhints, 2);
+		reach_hints_fill(inv.hints, &inv.nhints, 2, 0);
 	if ((rc = contacts_sign(hm, &inv, text, sizeof(text))) != 0) {
 		rc = cli_fail(rc, "invite create: cannot make the invitation:"
 		    " %s", kith_strerror(rc));
@@ -311,8 +311,9 @@ invite_create(int argc, char **argv)
 	if ((rc = qr_version(text, &ver)) != 0 || ver > QR_MAXVERSION) {
 		rc = cli_fail(KITH_ETOOBIG, "invite create: this invitation"
 		    " needs a QR code of version %d, too dense for a phone to"
-		    " read from a screen (%d at most): shorten --note, --service"
-		    " or --alias", ver, QR_MAXVERSION);
+		    " read from a screen (%d at most): shorten --note,"
+		    " --service, --service-name or --alias, or leave out the"
+		    " addresses with --no-hints", ver, QR_MAXVERSION);
 		goto done;
 	}
 	if (png != NULL && (rc = qr_write_png(text, png, 0)) != 0) {
@@ -428,7 +429,7 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 	struct invite_reply rep;
 	struct contact_card inviter;
 	struct home *hm = NULL;
-	char reply[REPLY_MAXTEXT], *how = NULL, *mycert;
+	char reply[REPLY_MAXTEXT], *how = NULL, *mycert = NULL;
 	char sname[INVITE_NAMEMAX + 1];
 	uint8_t *roster = NULL, h[32], why = 0;
 	size_t rlen = 0, certlen;
@@ -448,6 +449,9 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 	(void)roster_of(hm, inv.account_pk, &roster, &rlen);
 	switch ((rc = invite_check(&inv, now, roster, rlen))) {
 	case 0:
+		break;
+	case KITH_ENOTMEMBER:
+		/* A device enrolled after the roster we hold: not a reason. */
 		break;
 	case KITH_ECRYPTO:
 		rc = cli_fail(rc, "this invitation is forged or was altered:"
@@ -500,10 +504,12 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 	else
 		host_of(inv.uri, sname, sizeof(sname));
 	if (!cli.json) {
-		printf("Invitation from %s to %s (%s), until %s.\n"
-		    "%s's fingerprint: %s  (compare it aloud with theirs)\n",
-		    inv.alias, sname, inv.uri,
-		    cli_when(inv.expiry), inv.alias, fp_of(inv.account_pk));
+		/* The fingerprint first, on a line the inviter writes nothing
+		 * into: an alias could imitate it. */
+		printf("Inviter's account fingerprint: %s  (compare it aloud"
+		    " with what they read out)\n", fp_of(inv.account_pk));
+		printf("Invitation from \"%s\" to %s (%s), until %s.\n",
+		    inv.alias, sname, inv.uri, cli_when(inv.expiry));
 		if (inv.note[0] != '\0')
 			printf("Note: %s\n", inv.note);
 		fflush(stdout);
@@ -519,12 +525,11 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 		}
 		cli_agent_poke(hm);
 		if (cli.json)
-			cli_json_out(json_pack("{s:b, s:s, s:s, s:s, s:s, s:I,"
-			    " s:s}", "ok", 1, "answered", "lan", "inviter",
-			    inv.alias, "service", inv.uri, "fingerprint",
+			cli_json_out(json_pack("{s:b, s:s, s:s, s:s, s:s, s:I}",
+			    "ok", 1, "answered", "lan", "inviter", inv.alias,
+			    "service", inv.uri, "fingerprint",
 			    fp_of(inv.account_pk), "expires",
-			    (json_int_t)inv.expiry, "devices_known",
-			    "roster"));
+			    (json_int_t)inv.expiry));
 		else
 			printf("Answered over the network: you and %s now hold"
 			    " each other's verified contact card.\n",
@@ -574,9 +579,10 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 	}
 	cli_agent_poke(hm);
 	if (cli.json) {
-		cli_json_out(json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:s?}",
-		    "ok", 1, "answered", "reply", "inviter", inv.alias,
-		    "service", inv.uri, "fingerprint", fp_of(inv.account_pk),
+		cli_json_out(json_pack("{s:b, s:s, s:s, s:s, s:s, s:I, s:s,"
+		    " s:s?}", "ok", 1, "answered", "reply", "inviter",
+		    inv.alias, "service", inv.uri, "fingerprint",
+		    fp_of(inv.account_pk), "expires", (json_int_t)inv.expiry,
 		    "reply", reply, "png", png));
 	} else {
 		if (!nolan)
@@ -584,8 +590,10 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 			    " network.\n", inv.alias);
 		show_qr(reply, "Reply: show it to the inviter, who scans it"
 		    " with 'kith invite scan'");
-		printf("%s is now a verified contact; you become theirs when"
-		    " they scan this reply.\n", inv.alias);
+		printf("\"%s\" is now a verified contact; you become theirs"
+		    " when they scan this reply (and you join %s once they"
+		    " accept it, which this device cannot learn offline).\n",
+		    inv.alias, inv.uri);
 	}
 	rc = 0;
 done:
@@ -608,8 +616,9 @@ scan_reply(const char *text)
 
 	memset(&inv, 0, sizeof(inv));
 	if ((rc = reply_decode(text, strlen(text), &rep)) != 0)
-		return (cli_fail(rc, "this reply code is damaged (it does not"
-		    " decode); nothing was stored"));
+		return (cli_fail(rc, rc == KITH_EVERSION ? "this reply code is"
+		    " of a newer format; update kith" : "this reply code is"
+		    " damaged (it does not decode); nothing was stored"));
 	if (cli_open(0, &hm) != 0)
 		return (1);
 	if ((rc = need_account(hm)) != 0)
@@ -634,8 +643,8 @@ scan_reply(const char *text)
 	case 0:
 		break;
 	case KITH_EUSED:
-		rc = cli_fail(rc, "invitation %s allows %d answer%s, all taken:"
-		    " %s was not added", inv.alias, inv.uses,
+		rc = cli_fail(rc, "the invitation this reply answers allows %d"
+		    " answer%s, all taken: %s was not added", inv.uses,
 		    inv.uses == 1 ? "" : "s", rep.alias);
 		goto done;
 	case KITH_EEXPIRED:
@@ -1159,9 +1168,9 @@ cmd_contacts(int argc, char **argv)
 		if (e == NULL)
 			continue;
 		if (!cli.json)
-			printf("%-16s %s  %-30s met %s in person (%s), %s\n",
-			    json_string_value(json_object_get(o, "alias")),
+			printf("%s  \"%s\"  %s, met %s in person (%s), %s\n",
 			    fp_of(acct), json_string_value(json_object_get(o,
+			    "alias")), json_string_value(json_object_get(o,
 			    "uri")), cli_when((uint64_t)json_integer_value(
 			    json_object_get(o, "met"))), strcmp(
 			    json_string_value(json_object_get(o, "how")),

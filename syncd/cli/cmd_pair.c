@@ -255,7 +255,7 @@ cmd_pair(int argc, char **argv)
 	memcpy(s.t.static_pk, s.hm->dk->kx_pk, 32);
 	randombytes_buf(s.t.secret, 32);
 	s.t.port = bound;
-	reach_hints_fill(s.t.hints, &s.t.nhints, TICKET_MAXHINTS);
+	reach_hints_fill(s.t.hints, &s.t.nhints, TICKET_MAXHINTS, 1);
 	if ((rc = ticket_encode(&s.t, code, sizeof(code))) != 0 ||
 	    (rc = qr_version(code, &ver)) != 0) {
 		rc = cli_fail(rc, "pair: cannot make the code");

@@ -23,7 +23,7 @@
 #include "qr.h"
 
 void
-reach_hints_fill(struct ticket_hint *h, uint8_t *n, int max)
+reach_hints_fill(struct ticket_hint *h, uint8_t *n, int max, int loopback)
 {
 	struct ifaddrs *ifa, *i;
 	struct sockaddr_in *sin;
@@ -44,7 +44,7 @@ reach_hints_fill(struct ticket_hint *h, uint8_t *n, int max)
 		}
 		freeifaddrs(ifa);
 	}
-	if (*n < max) {
+	if (*n < max && loopback) {
 		memset(&h[*n], 0, sizeof(h[*n]));
 		h[*n].family = 4;
 		h[*n].addr[0] = 127;
