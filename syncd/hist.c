@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,6 +395,30 @@ hist_open_rec(hist *h, const struct store_rec *rec, char **out, size_t *len)
 	*out = p;
 	*len = n;
 	return (0);
+}
+
+static void *
+json_alloc(size_t n)
+{
+
+	return (malloc(n));
+}
+
+static void
+json_free(void *p)
+{
+
+	if (p == NULL)
+		return;
+	sodium_memzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+void
+hist_json_wipe(void)
+{
+
+	json_set_alloc_funcs(json_alloc, json_free);
 }
 
 void

@@ -85,6 +85,13 @@ void hist_free(hist *h);
 int hist_add(hist *h, const char *json, size_t len, int *added);
 
 /**
+ * hist_json_wipe(): make jansson wipe every block it frees.  Records (a
+ * message's text, an invitation's secret) pass through jansson objects;
+ * call once at start, before any JSON is made.
+ */
+void hist_json_wipe(void);
+
+/**
  * hist_allow_kith(h, on): let hist_add write records of the services
  * reserved to kith ("kith:...", contacts.h); refused with KITH_EPERM
  * otherwise.

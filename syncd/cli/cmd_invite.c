@@ -119,13 +119,8 @@ read_code_file(const char *path, char **text)
 		free(b);
 		return (cli_read_code(path, NULL, 0, text));
 	}
-	if ((*text = malloc(len + 1)) == NULL) {
-		free(b);
-		return (KITH_ENOMEM);
-	}
-	memcpy(*text, b, len);
-	(*text)[len] = '\0';
-	free(b);
+	/* kith_file_read NUL-terminates: the text, as it is. */
+	*text = (char *)b;
 	return (0);
 }
 
@@ -791,9 +786,12 @@ issued_state(struct home *hm, json_t *o, json_t *out)
 	const char *code = json_string_value(json_object_get(o, "code"));
 	static char phrase[64];
 
-	if (code == NULL || invitation_decode(code, strlen(code), &inv) != 0 ||
-	    contacts_state(hm, &inv, kith_now(), &st) != 0)
+	if (code == NULL || invitation_decode(code, strlen(code), &inv) != 0)
 		return ("unreadable");
+	if (contacts_state(hm, &inv, kith_now(), &st) != 0) {
+		invitation_wipe(&inv);
+		return ("unreadable");
+	}
 	json_object_set_new(out, "used", json_integer(st.used));
 	json_object_set_new(out, "uses", json_integer(inv.uses));
 	if (st.withdrawn)

@@ -114,6 +114,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "kith: cannot initialise libsodium\n");
 		return (1);
 	}
+	hist_json_wipe();
 	argc--;
 	argv++;
 	if (globals(&argc, argv) != 0)

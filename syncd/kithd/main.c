@@ -259,6 +259,7 @@ main(int argc, char **argv)
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	signal(SIGPIPE, SIG_IGN);
+	hist_json_wipe();
 	if (sodium_init() < 0 ||
 	    home_path(opt, ag.homedir, sizeof(ag.homedir)) != 0) {
 		fprintf(stderr, "kithd: no home directory: use --home DIR\n");
