@@ -27,7 +27,8 @@
  *     thread and this thread playing kithd frame by frame: taken, a
  *     repeat, a used-up invitation (INVX_R_USED), the account's own
  *     device (INVX_R_SELF), a wrong secret (KITH_EHANDSHAKE, nothing
- *     recorded), an unknown token (KITH_ENOENT), a changed invitation
+ *     recorded), an impostor agent without the inviter's static key
+ *     (KITH_EHANDSHAKE on both sides), an unknown token (KITH_ENOENT), a changed invitation
  *     (KITH_EPROTO);
  *  7. alice revokes her second device: its invitation fails invite_check
  *     (KITH_EREVOKED) and contacts_take_answer (KITH_EREVOKED), its card
@@ -938,6 +939,20 @@ test_lan(void)
 	CHECK(nrecs(alice) == n);
 	CHECK(has_contact(alice, carol, "invitee", "lan", NULL) == 0);
 	t.secret[0] ^= 0x01;
+
+	/*
+	 * An impostor in alice's place (mDNS answered, a hint address taken
+	 * over): carol's agent, without alice's static key, cannot even read
+	 * message 1, and bob gets no card.
+	 */
+	{
+		uint64_t b0 = nrecs(bob), c0 = nrecs(carol);
+
+		lan_run(carol, bob, &t, "bob", &a, &sv);
+		CHECK_RC(sv.start_rc, KITH_EHANDSHAKE);
+		CHECK_RC(a.rc, KITH_EHANDSHAKE);
+		CHECK(nrecs(bob) == b0 && nrecs(carol) == c0);
+	}
 
 	/* A token alice never issued. */
 	{
