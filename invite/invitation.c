@@ -540,7 +540,8 @@ invite_cert_parse(const uint8_t *blob, size_t len,
 	int rc = KITH_EFORMAT;
 
 	memset(c, 0, sizeof(*c));
-	if (take(&r, magic, 4) != 0 || memcmp(magic, CERT_MAGIC, 4) != 0 ||
+	if (take(&r, magic, 4) != 0 ||
+	    memcmp(magic, CERT_MAGIC, 4) != 0 ||	/* not secret */
 	    take(&r, &v, 1) != 0)
 		goto done;
 	if (v != CERT_V1) {

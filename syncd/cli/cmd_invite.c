@@ -198,6 +198,35 @@ roster_of(struct home *hm, const uint8_t acct[32], uint8_t **blob,
 	return (0);
 }
 
+/*
+ * A command without arguments: print ${help} for --help (*hm stays NULL),
+ * else open the home, which must hold an account.  Returns 0 or the exit
+ * status.
+ */
+static int
+open_noarg(int argc, char **argv, const char *cmd, const char *help,
+    struct home **hm)
+{
+
+	*hm = NULL;
+	if (argc > 1) {
+		if (strcmp(argv[1], "--help") == 0) {
+			fputs(help, stdout);
+			return (0);
+		}
+		return (cli_fail(KITH_EINVAL, "%s: unexpected '%s'", cmd,
+		    argv[1]));
+	}
+	if (cli_open(0, hm) != 0)
+		return (1);
+	if (need_account(*hm) != 0) {
+		home_close(*hm);
+		*hm = NULL;
+		return (1);
+	}
+	return (0);
+}
+
 /* ---- kith invite create ------------------------------------------------ */
 
 static int
@@ -816,23 +845,11 @@ invite_list(int argc, char **argv)
 	size_t i;
 	int rc;
 
-	if (argc > 1) {
-		if (strcmp(argv[1], "--help") == 0) {
-			printf("usage: kith invite list\nThe invitations this"
-			    " account issued (with how many answers each\ntook,"
-			    " and whether it is open, used, expired or"
-			    " withdrawn) and those it\nreceived.\n");
-			return (0);
-		}
-		return (cli_fail(KITH_EINVAL, "invite list: unexpected '%s'",
-		    argv[1]));
-	}
-	if (cli_open(0, &hm) != 0)
-		return (1);
-	if ((rc = need_account(hm)) != 0) {
-		home_close(hm);
-		return (1);
-	}
+	if ((rc = open_noarg(argc, argv, "invite list", "usage: kith invite"
+	    " list\nThe invitations this account issued (with how many"
+	    " answers each\ntook, and whether it is open, used, expired or"
+	    " withdrawn) and those it\nreceived.\n", &hm)) != 0 || hm == NULL)
+		return (rc);
 	memset(&l, 0, sizeof(l));
 	l.hm = hm;
 	l.issued = json_array();
@@ -1125,24 +1142,12 @@ cmd_contacts(int argc, char **argv)
 	uint8_t acct[32];
 	int rc;
 
-	if (argc > 1) {
-		if (strcmp(argv[1], "--help") == 0) {
-			printf("usage: kith contacts\nThe verified contacts of"
-			    " this account: people met in person through\n"
-			    "an invitation, with their alias, the service, a"
-			    " fingerprint to compare,\nand when and how you"
-			    " met.\n");
-			return (0);
-		}
-		return (cli_fail(KITH_EINVAL, "contacts: unexpected '%s'",
-		    argv[1]));
-	}
-	if (cli_open(0, &hm) != 0)
-		return (1);
-	if (need_account(hm) != 0) {
-		home_close(hm);
-		return (1);
-	}
+	if ((rc = open_noarg(argc, argv, "contacts", "usage: kith contacts\n"
+	    "The verified contacts of this account: people met in person"
+	    " through\nan invitation, with their alias, the service, a"
+	    " fingerprint to compare,\nand when and how you met.\n",
+	    &hm)) != 0 || hm == NULL)
+		return (rc);
 	byacct = json_object();
 	if ((rc = contacts_each(hm, contacts_cb, byacct)) != 0) {
 		json_decref(byacct);
