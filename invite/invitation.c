@@ -5,6 +5,7 @@
 
 #include "invitation.h"
 #include "kith_err.h"
+#include "kith_sign.h"
 #include "kith_util.h"
 #include "ticket.h"
 
@@ -194,45 +195,6 @@ reply_body(const struct invite_reply *r, uint8_t b[static REPLY_MAXBIN],
 }
 
 /*
- * Ed25519ph over ${ctx} | ${h} (32 bytes; nothing if NULL) | ${m}, as
- * roster.c signs.  The hash state has seen an invitation's secret, so it
- * is wiped.
- */
-static int
-sign_ctx(uint8_t sig[64], const uint8_t *ctx, size_t ctxlen,
-    const uint8_t *h, const uint8_t *m, size_t len, const uint8_t sk[64])
-{
-	crypto_sign_state st;
-	int rc;
-
-	crypto_sign_init(&st);
-	crypto_sign_update(&st, ctx, ctxlen);
-	if (h != NULL)
-		crypto_sign_update(&st, h, 32);
-	crypto_sign_update(&st, m, len);
-	rc = crypto_sign_final_create(&st, sig, NULL, sk) ? KITH_ECRYPTO : 0;
-	sodium_memzero(&st, sizeof(st));
-	return (rc);
-}
-
-static int
-verify_ctx(const uint8_t sig[64], const uint8_t *ctx, size_t ctxlen,
-    const uint8_t *h, const uint8_t *m, size_t len, const uint8_t pk[32])
-{
-	crypto_sign_state st;
-	int rc;
-
-	crypto_sign_init(&st);
-	crypto_sign_update(&st, ctx, ctxlen);
-	if (h != NULL)
-		crypto_sign_update(&st, h, 32);
-	crypto_sign_update(&st, m, len);
-	rc = crypto_sign_final_verify(&st, sig, pk) ? KITH_ECRYPTO : 0;
-	sodium_memzero(&st, sizeof(st));
-	return (rc);
-}
-
-/*
  * Is ${sk} the secret half of ${pk}?  A key that is not the certificate's
  * would make a signature nobody can check; better to say so at once.
  */
@@ -353,8 +315,8 @@ invitation_sign(struct invitation *inv, const uint8_t sign_sk[static 64])
 		rc = KITH_EINVAL;
 		goto done;
 	}
-	if ((rc = sign_ctx(sig, invite_ctx, sizeof(invite_ctx) - 1, NULL, bin,
-	    n, sign_sk)) != 0)
+	if ((rc = kith_sign_ctx(sig, invite_ctx, sizeof(invite_ctx) - 1,
+	    NULL, bin, n, sign_sk)) != 0)
 		goto done;
 	memcpy(inv->sig, sig, 64);
 done:
@@ -479,8 +441,8 @@ invitation_verify_sig(const struct invitation *inv)
 	int rc;
 
 	if ((rc = invite_body(inv, bin, &n)) == 0)
-		rc = verify_ctx(inv->sig, invite_ctx, sizeof(invite_ctx) - 1,
-		    NULL, bin, n, inv->dev.sign_pk);
+		rc = kith_verify_ctx(inv->sig, invite_ctx,
+		    sizeof(invite_ctx) - 1, NULL, bin, n, inv->dev.sign_pk);
 	sodium_memzero(bin, sizeof(bin));
 	return (rc);
 }
@@ -572,8 +534,8 @@ reply_sign(struct invite_reply *r, const uint8_t inv_hash[static 32],
 		return (rc);
 	if (!key_matches(sign_sk, r->dev.sign_pk))
 		return (KITH_EINVAL);
-	if ((rc = sign_ctx(sig, reply_ctx, sizeof(reply_ctx) - 1, inv_hash,
-	    bin, n, sign_sk)) != 0)
+	if ((rc = kith_sign_ctx(sig, reply_ctx, sizeof(reply_ctx) - 1,
+	    inv_hash, bin, n, sign_sk)) != 0)
 		return (rc);
 	memcpy(r->sig, sig, 64);
 	return (0);
@@ -648,6 +610,6 @@ reply_verify_sig(const struct invite_reply *r,
 
 	if ((rc = reply_body(r, bin, &n)) != 0)
 		return (rc);
-	return (verify_ctx(r->sig, reply_ctx, sizeof(reply_ctx) - 1, inv_hash,
-	    bin, n, r->dev.sign_pk));
+	return (kith_verify_ctx(r->sig, reply_ctx, sizeof(reply_ctx) - 1,
+	    inv_hash, bin, n, r->dev.sign_pk));
 }

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "kith_err.h"
+#include "kith_sign.h"
 #include "kith_util.h"
 #include "roster.h"
 
@@ -18,32 +19,6 @@
 /* Domain separation of the signatures. */
 static const uint8_t roster_ctx[] = "kith roster v1";
 static const uint8_t cert_ctx[] = "kith device certificate v1";
-
-static int
-sign_ctx(uint8_t sig[64], const uint8_t *ctx, size_t ctxlen,
-    const uint8_t *m, size_t len, const uint8_t sk[64])
-{
-	crypto_sign_state st;
-
-	/* Ed25519ph keeps memory flat for any roster size. */
-	crypto_sign_init(&st);
-	crypto_sign_update(&st, ctx, ctxlen);
-	crypto_sign_update(&st, m, len);
-	return (crypto_sign_final_create(&st, sig, NULL, sk) ? KITH_ECRYPTO :
-	    0);
-}
-
-static int
-verify_ctx(const uint8_t sig[64], const uint8_t *ctx, size_t ctxlen,
-    const uint8_t *m, size_t len, const uint8_t pk[32])
-{
-	crypto_sign_state st;
-
-	crypto_sign_init(&st);
-	crypto_sign_update(&st, ctx, ctxlen);
-	crypto_sign_update(&st, m, len);
-	return (crypto_sign_final_verify(&st, sig, pk) ? KITH_ECRYPTO : 0);
-}
 
 int
 roster_name_ok(const char *name)
@@ -263,7 +238,7 @@ roster_sign(struct roster *r, const uint8_t account_sk[static 64])
 		memcpy(p + 32, r->grant[i].box, ROSTER_GRANTLEN);
 		p += ROSTER_GRANTREC;
 	}
-	if (sign_ctx(p, roster_ctx, sizeof(roster_ctx) - 1, b,
+	if (kith_sign_ctx(p, roster_ctx, sizeof(roster_ctx) - 1, NULL, b,
 	    (size_t)(p - b), account_sk)) {
 		free(b);
 		return (KITH_ECRYPTO);
@@ -364,8 +339,8 @@ roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
 	}
 	if (!grants_ok(r))
 		goto fail;
-	if (verify_ctx(end, roster_ctx, sizeof(roster_ctx) - 1, blob,
-	    len - 64, account_pk ? account_pk : r->account_pk)) {
+	if (kith_verify_ctx(end, roster_ctx, sizeof(roster_ctx) - 1, NULL,
+	    blob, len - 64, account_pk ? account_pk : r->account_pk)) {
 		rc = KITH_ECRYPTO;
 		goto fail;
 	}
@@ -542,7 +517,7 @@ cert_make(const uint8_t account_sk[static 64], const struct roster_dev *dev,
 	*p++ = (uint8_t)nl;
 	memcpy(p, dev->name, nl);
 	p += nl;
-	if (sign_ctx(p, cert_ctx, sizeof(cert_ctx) - 1, out,
+	if (kith_sign_ctx(p, cert_ctx, sizeof(cert_ctx) - 1, NULL, out,
 	    (size_t)(p - out), account_sk))
 		return (KITH_ECRYPTO);
 	*len = (size_t)(p - out) + 64;
@@ -565,7 +540,8 @@ cert_verify(const uint8_t *blob, size_t len,
 		return (KITH_EFORMAT);
 	if (memcmp(p + 5, account_pk, 32))	/* not secret */
 		return (KITH_ECRYPTO);
-	if (verify_ctx(blob + len - 64, cert_ctx, sizeof(cert_ctx) - 1, blob,
+	if (kith_verify_ctx(blob + len - 64, cert_ctx, sizeof(cert_ctx) - 1,
+	    NULL, blob,
 	    len - 64, account_pk))
 		return (KITH_ECRYPTO);
 	memset(dev, 0, sizeof(*dev));
