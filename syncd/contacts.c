@@ -90,13 +90,6 @@ reply_check(const struct invite_reply *r, const struct invitation *inv)
 
 /* ---- records -------------------------------------------------------- */
 
-static void
-hex(const uint8_t *b, size_t n, char *out)
-{
-
-	kith_hex(b, n, out);
-}
-
 /* Add one record (a JSON object with service and id); *added may be NULL. */
 static int
 put(struct home *hm, json_t *o, int *added)
@@ -146,8 +139,8 @@ dev_json(const struct invite_cert *c)
 {
 	char s[65], k[65];
 
-	hex(c->sign_pk, 32, s);
-	hex(c->kx_pk, 32, k);
+	kith_hex(c->sign_pk, 32, s);
+	kith_hex(c->kx_pk, 32, k);
 	return (json_pack("{s:s, s:s, s:s}", "sign", s, "kx", k, "name",
 	    c->name));
 }
@@ -163,8 +156,8 @@ contact_json(const struct invitation *inv, const struct contact_card *c,
 	size_t blen;
 	json_t *o;
 
-	hex(c->account_pk, 32, acct);
-	hex(inv->token, INVITE_TOKENLEN, tok);
+	kith_hex(c->account_pk, 32, acct);
+	kith_hex(inv->token, INVITE_TOKENLEN, tok);
 	snprintf(id, sizeof(id), "%s/%s", acct, tok);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s,"
 	    " s:o}", "service", SVC_CONTACT, "id", id, "account", acct,
@@ -177,11 +170,11 @@ contact_json(const struct invitation *inv, const struct contact_card *c,
 	 * the roster that lists the device. */
 	if (c->roster == NULL && invite_cert_blob(c->account_pk, &c->dev,
 	    blob, sizeof(blob), &blen) == 0) {
-		hex(blob, blen, certhex);
+		kith_hex(blob, blen, certhex);
 		json_object_set_new(o, "cert", json_string(certhex));
 	}
 	if (c->roster != NULL && (rh = malloc(2 * c->rosterlen + 1)) != NULL) {
-		hex(c->roster, c->rosterlen, rh);
+		kith_hex(c->roster, c->rosterlen, rh);
 		json_object_set_new(o, "roster", json_string(rh));
 		free(rh);
 	}
@@ -195,6 +188,18 @@ member_put(struct home *hm, const char *uri, const char *via, uint64_t now)
 	return (put(hm, json_pack("{s:s, s:s, s:s, s:I}", "service",
 	    SVC_MEMBER, "id", uri, "via", via, "since", (json_int_t)now),
 	    NULL));
+}
+
+/* Record membership of ${uri} unless it is held already. */
+static int
+member_ensure(struct home *hm, const char *uri, const char *via,
+    uint64_t now)
+{
+	int rc;
+
+	if ((rc = hist_held(hm->h, SVC_MEMBER, uri)) < 0)
+		return (rc);
+	return (rc ? 0 : member_put(hm, uri, via, now));
 }
 
 int
@@ -245,8 +250,8 @@ contacts_issue(struct home *hm, const struct invitation *inv,
 	char tok[33], by[65];
 	int rc;
 
-	hex(inv->token, INVITE_TOKENLEN, tok);
-	hex(inv->dev.sign_pk, 32, by);
+	kith_hex(inv->token, INVITE_TOKENLEN, tok);
+	kith_hex(inv->dev.sign_pk, 32, by);
 	if ((rc = store_begin(hm->st)) != 0)
 		return (rc);
 	if ((rc = put(hm, json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s,"
@@ -254,9 +259,7 @@ contacts_issue(struct home *hm, const struct invitation *inv,
 	    "created", (json_int_t)kith_now(), "expires",
 	    (json_int_t)inv->expiry, "uses", (int)inv->uses, "uri", inv->uri,
 	    "alias", inv->alias, "by", by), NULL)) != 0 ||
-	    (rc = contacts_member(hm, inv->uri, NULL)) < 0 ||
-	    (rc == 0 && (rc = member_put(hm, inv->uri, "own",
-	    kith_now())) != 0))
+	    (rc = member_ensure(hm, inv->uri, "own", kith_now())) != 0)
 		goto fail;
 	return (store_commit(hm->st));
 fail:
@@ -285,7 +288,7 @@ contacts_issued(struct home *hm, const uint8_t token[static 16],
 
 	if (hm->h == NULL)
 		return (KITH_ENOACCOUNT);
-	hex(token, INVITE_TOKENLEN, tok);
+	kith_hex(token, INVITE_TOKENLEN, tok);
 	if ((o = get(hm, SVC_INVITE, tok, &rc)) == NULL)
 		return (rc);
 	rc = code_of(o, inv);
@@ -322,17 +325,19 @@ int
 contacts_state(struct home *hm, const struct invitation *inv, uint64_t now,
     struct invite_state *st)
 {
-	char tok[33], acct[65];
+	char tok[33], id[33 + 12];
 	unsigned n;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	hex(inv->token, INVITE_TOKENLEN, tok);
+	kith_hex(inv->token, INVITE_TOKENLEN, tok);
+	/* Slots fill in order: count until the first absent one. */
 	for (n = 1; n <= inv->uses; n++) {
-		if ((rc = slot(hm, tok, n, acct)) == KITH_ENOENT)
-			break;
-		if (rc != 0)
+		snprintf(id, sizeof(id), "%s/%u", tok, n);
+		if ((rc = hist_held(hm->h, SVC_USE, id)) < 0)
 			return (rc);
+		if (rc == 0)
+			break;
 		st->used++;
 	}
 	if ((rc = hist_held(hm->h, SVC_REVOKE, tok)) < 0)
@@ -352,7 +357,7 @@ contacts_withdraw(struct home *hm, const uint8_t token[static 16])
 	if ((rc = contacts_issued(hm, token, &inv)) != 0)
 		return (rc);
 	invitation_wipe(&inv);
-	hex(token, INVITE_TOKENLEN, tok);
+	kith_hex(token, INVITE_TOKENLEN, tok);
 	if ((rc = store_begin(hm->st)) != 0)
 		return (rc);
 	if ((rc = put(hm, json_pack("{s:s, s:s, s:I}", "service", SVC_REVOKE,
@@ -383,8 +388,8 @@ contacts_take_answer(struct home *hm, const struct invitation *inv,
 	d = roster_find_sign(hm->roster, inv->dev.sign_pk);
 	if (d == NULL || d->status != ROSTER_ACTIVE)
 		return (KITH_EREVOKED);
-	hex(inv->token, INVITE_TOKENLEN, tok);
-	hex(c->account_pk, 32, acct);
+	kith_hex(inv->token, INVITE_TOKENLEN, tok);
+	kith_hex(c->account_pk, 32, acct);
 	/* Checked and written in one transaction: one slot per answer. */
 	if ((rc = store_begin(hm->st)) != 0)
 		return (rc);
@@ -440,7 +445,7 @@ contacts_take_invitation(struct home *hm, const struct invitation *inv,
 
 	if (hm->h == NULL)
 		return (KITH_ENOACCOUNT);
-	hex(inv->token, INVITE_TOKENLEN, tok);
+	kith_hex(inv->token, INVITE_TOKENLEN, tok);
 	if ((rc = store_begin(hm->st)) != 0)
 		return (rc);
 	if ((rc = put(hm, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}",
@@ -452,8 +457,7 @@ contacts_take_invitation(struct home *hm, const struct invitation *inv,
 		goto fail;
 	/* A member once the inviter's side took the answer (the LAN). */
 	if (strcmp(how, "lan") == 0 &&
-	    ((rc = contacts_member(hm, inv->uri, NULL)) < 0 ||
-	    (rc == 0 && (rc = member_put(hm, inv->uri, tok, now)) != 0)))
+	    (rc = member_ensure(hm, inv->uri, tok, now)) != 0)
 		goto fail;
 	return (store_commit(hm->st));
 fail:
@@ -472,7 +476,7 @@ contacts_received(struct home *hm, const uint8_t token[static 16],
 
 	if (hm->h == NULL)
 		return (KITH_ENOACCOUNT);
-	hex(token, INVITE_TOKENLEN, tok);
+	kith_hex(token, INVITE_TOKENLEN, tok);
 	if ((o = get(hm, SVC_RECEIVED, tok, &rc)) == NULL)
 		return (rc == KITH_ENOENT ? 0 : rc);
 	if (how != NULL) {

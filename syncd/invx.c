@@ -208,7 +208,8 @@ invx_answer(struct home *hm, const struct invitation *inv, int fd,
 		rc = KITH_EPROTO;
 		goto done;
 	}
-	/* Keep the certificate the invitation carried. */
+	/* The card from a roster has no certificate: the invitation's is
+	 * the same device's, so the card is whole. */
 	memcpy(inviter->dev.sig, inv->dev.sig, 64);
 	rc = 0;
 done:
