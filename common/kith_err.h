@@ -46,7 +46,10 @@
 	X(AMBIGUOUS, "ambiguous name")                                        \
 	X(ROSTER, "roster breaks the rules of the chain")                     \
 	X(FORK, "roster of the same version with other contents")             \
-	X(WITHDRAWN, "withdrawn by its issuer")
+	X(WITHDRAWN, "withdrawn by its issuer")                               \
+	X(NOSPACE, "no space left on the device")                             \
+	X(BUSY, "in use by another process")                                  \
+	X(LOCKED, "this device is locked")
 
 enum {
 	KITH_OK = 0,

@@ -103,6 +103,8 @@ home_load_hist(struct home *hm)
 	hist *h;
 	int rc;
 
+	if (hm->dk->locked)
+		return (0);	/* no keys to read them with until unlocked */
 	if ((rc = hist_open(hm->st, hm->dk, hm->dk->sign_pk, &h)) != 0)
 		return (rc == KITH_ENOENT ? 0 : rc);
 	/* New records go under the epoch the roster names. */
@@ -143,7 +145,7 @@ home_open(const char *dir, int create, struct home **out)
 		goto fail;
 	if ((rc = load_meta(hm)) != 0)
 		goto fail;
-	if ((rc = home_load_hist(hm)) != 0)
+	if (!hm->dk->locked && (rc = home_load_hist(hm)) != 0)
 		goto fail;
 	*out = hm;
 	return (0);
@@ -228,7 +230,12 @@ write_account(struct home *hm, const char *name, const uint8_t *seed,
 	roster_free(hm->roster);
 	hm->roster = r;		/* ours now: the caller must not free it */
 	(void)home_load_hist(hm);
-	rc = 0;
+	/*
+	 * Then seal device.key (a crash in between leaves it open until
+	 * the next `kith unlock`, which seals it).
+	 */
+	devkey_lockkey(seed, hm->dk->sign_pk, idkey);
+	rc = home_seal_device(hm, idkey);
 done:
 	sodium_free(idkey);
 	return (rc);
@@ -310,7 +317,8 @@ home_recover(struct home *hm, const char *name,
 	uint64_t v;
 	int rc;
 
-	if (hm->has_account)
+	/* A home restored from a backup holds the account, no roster. */
+	if (hm->has_account && hm->roster != NULL)
 		return (KITH_EHAVEACCOUNT);
 	if (!roster_name_ok(name) || (base == NULL && !revoke_others))
 		return (KITH_EINVAL);
@@ -319,6 +327,11 @@ home_recover(struct home *hm, const char *name,
 	memcpy(mk + MK_CODE, code, RECOVERY_BYTES);
 	recovery_seed(mk + MK_CODE, mk + MK_SEED);
 	crypto_sign_seed_keypair(pk, mk + MK_SK, mk + MK_SEED);
+	if (hm->has_account &&
+	    memcmp(hm->account_pk, pk, 32) != 0) {	/* not secret */
+		rc = KITH_EBADPASS;
+		goto done;
+	}
 	if (base != NULL) {
 		/* not secret: public keys */
 		if (memcmp(base->account_pk, pk, 32) != 0) {	/* not secret */
@@ -344,6 +357,16 @@ home_recover(struct home *hm, const char *name,
 		r->version = v > 1 ? v : 2;
 		r->flags = ROSTER_F_RESET;
 		r->epoch = 1;
+	}
+	/* Never reuse the number of an epoch whose key is held (restored). */
+	if (hm->h != NULL) {
+		const uint32_t *ep;
+		size_t n;
+
+		hist_epochs(hm->h, &ep, &n);
+		for (i = 0; i < n; i++)
+			if (ep[i] >= r->epoch)
+				r->epoch = ep[i] + 1;
 	}
 	rc = found_account(hm, name, mk, pass, plen, r);
 	r = NULL;
@@ -392,6 +415,64 @@ home_account_sk(struct home *hm, const uint8_t *pass, size_t plen,
 	return (0);
 
 fail:
+	sodium_free(seed);
+	return (rc);
+}
+
+int
+home_seal_device(struct home *hm, const uint8_t lock[static DEVKEY_LOCKLEN])
+{
+
+	if (hm->dk->sealed)
+		return (0);
+	return (devkey_seal(hm->dir, hm->dk, lock));
+}
+
+int
+home_unlock(struct home *hm, const uint8_t lock[static DEVKEY_LOCKLEN])
+{
+	int rc;
+
+	if (!hm->dk->locked)
+		return (home_seal_device(hm, lock));
+	if ((rc = devkey_unlock(hm->dir, hm->dk, lock)) != 0)
+		return (rc);
+	return (home_load_hist(hm));
+}
+
+int
+home_lockkey(struct home *hm, const uint8_t *pass, size_t plen,
+    uint8_t lock[static DEVKEY_LOCKLEN])
+{
+	uint8_t *sk;
+	int rc;
+
+	/* The seed is the first half of the 64-byte secret key. */
+	if ((rc = home_account_sk(hm, pass, plen, &sk)) != 0)
+		return (rc);
+	devkey_lockkey(sk, hm->dk->sign_pk, lock);
+	sodium_free(sk);
+	return (0);
+}
+
+int
+home_lockkey_code(struct home *hm, const uint8_t code[static RECOVERY_BYTES],
+    uint8_t lock[static DEVKEY_LOCKLEN])
+{
+	uint8_t *seed, pk[32], sk[64];
+	int rc = 0;
+
+	if (!hm->has_account)
+		return (KITH_ENOACCOUNT);
+	if ((seed = sodium_malloc(32)) == NULL)
+		return (KITH_ENOMEM);
+	recovery_seed(code, seed);
+	crypto_sign_seed_keypair(pk, sk, seed);
+	sodium_memzero(sk, sizeof(sk));
+	if (memcmp(pk, hm->account_pk, 32) != 0)	/* not secret: public */
+		rc = KITH_EBADPASS;
+	else
+		devkey_lockkey(seed, hm->dk->sign_pk, lock);
 	sodium_free(seed);
 	return (rc);
 }

@@ -43,7 +43,9 @@ int home_path_default(char *out, size_t cap);
 
 /**
  * home_open(dir, create, out): open a home; with ${create}, make the
- * directory (0700) and this device's keys when missing.  Returns 0,
+ * directory (0700) and this device's keys when missing.  A home whose
+ * device.key is sealed opens locked (hm->dk->locked: public keys, meta
+ * and roster only; hm->h is NULL) until home_unlock.  Returns 0,
  * KITH_ENOENT (no home there), KITH_ECORRUPT, KITH_EDB, KITH_EIO.
  */
 int home_open(const char *dir, int create, struct home **out);
@@ -99,6 +101,31 @@ int home_roster_install(struct home *hm, struct roster *r,
  */
 int home_roster_commit(struct home *hm, struct roster *r,
     const uint8_t sk[static 64], int new_epoch, const uint8_t *sealed);
+
+/**
+ * home_lockkey(hm, pass, plen, lock) / home_lockkey_code(hm, code, lock):
+ * this device's lock key (the key device.key is sealed under), from the
+ * account passphrase (an Argon2id unseal, about a quarter of a second) or
+ * from the recovery code.  Errors as home_account_sk; KITH_EBADPASS for a
+ * code of another account.
+ */
+int home_lockkey(struct home *hm, const uint8_t *pass, size_t plen,
+    uint8_t lock[static DEVKEY_LOCKLEN]);
+int home_lockkey_code(struct home *hm, const uint8_t code[static RECOVERY_BYTES],
+    uint8_t lock[static DEVKEY_LOCKLEN]);
+
+/**
+ * home_unlock(hm, lock): open this device's keys with ${lock} and load the
+ * history keys; a device.key not sealed yet is sealed under it.  Returns
+ * 0, KITH_EBADPASS (not this device's lock key), KITH_ECORRUPT, KITH_EIO.
+ */
+int home_unlock(struct home *hm, const uint8_t lock[static DEVKEY_LOCKLEN]);
+
+/**
+ * home_seal_device(hm, lock): seal device.key under ${lock} if it is not
+ * sealed yet (done when an account is made, joined or recovered).
+ */
+int home_seal_device(struct home *hm, const uint8_t lock[static DEVKEY_LOCKLEN]);
 
 /**
  * home_seal(hm, out): the passphrase seal held.

@@ -13,6 +13,13 @@
 
 #define DEVKEY_MAGIC "KITHDK1"	/* with its NUL: 8 bytes */
 #define DEVKEY_FILELEN (8 + 64 + 32)
+/*
+ * Format 2, sealed: magic 8 | sign_pk 32 | kx_pk 32 | nonce 24 |
+ * XAEAD(lock, nonce, ad = bytes 0..71, sign_sk 64 || kx_sk 32) 96 + 16.
+ */
+#define DEVKEY_MAGIC2 "KITHDK2"
+#define DEVKEY2_AD (8 + 32 + 32)
+#define DEVKEY2_FILELEN (DEVKEY2_AD + 24 + 96 + 16)
 
 /*
  * Argon2id cost of the account key seals: 32 MiB and 16 passes, about a
@@ -81,6 +88,16 @@ devkey_load(const char *dir, int create, struct devkey **out)
 		if (rc == KITH_ETOOBIG)
 			rc = KITH_ECORRUPT;
 		goto fail;
+	} else if (len == DEVKEY2_FILELEN &&
+	    memcmp(buf, DEVKEY_MAGIC2, 8) == 0) {	/* not secret: magic */
+		/* Sealed: only the public keys until devkey_unlock. */
+		memset(k, 0, sizeof(*k));
+		memcpy(k->sign_pk, buf + 8, 32);
+		memcpy(k->kx_pk, buf + 40, 32);
+		k->sealed = k->locked = 1;
+		free(buf);
+		*out = k;
+		return (0);
 	} else {
 		if (len != DEVKEY_FILELEN ||
 		    memcmp(buf, DEVKEY_MAGIC, 8)) {	/* not secret: magic */
@@ -93,6 +110,7 @@ devkey_load(const char *dir, int create, struct devkey **out)
 		free(buf);
 		buf = NULL;
 	}
+	k->sealed = k->locked = 0;
 	devkey_derive(k);
 	*out = k;
 	return (0);
@@ -104,6 +122,108 @@ fail:
 	}
 	sodium_free(k);
 	return (rc);
+}
+
+static int
+devkey_path(const char *dir, char path[static PATH_MAX])
+{
+
+	return (snprintf(path, PATH_MAX, "%s/device.key", dir) >= PATH_MAX ?
+	    KITH_EINVAL : 0);
+}
+
+int
+devkey_unlock(const char *dir, struct devkey *k,
+    const uint8_t lock[static DEVKEY_LOCKLEN])
+{
+	char path[PATH_MAX];
+	uint8_t *buf = NULL, *plain;
+	uint8_t spk[32], xpk[32];
+	size_t len;
+	int rc;
+
+	if (!k->locked)
+		return (0);
+	if ((rc = devkey_path(dir, path)) != 0 ||
+	    (rc = kith_file_read(path, 4096, &buf, &len)) != 0)
+		return (rc == KITH_ETOOBIG ? KITH_ECORRUPT : rc);
+	if (len != DEVKEY2_FILELEN || memcmp(buf, DEVKEY_MAGIC2, 8) != 0 ||
+	    memcmp(buf + 8, k->sign_pk, 32) != 0 ||	/* not secret */
+	    memcmp(buf + 40, k->kx_pk, 32) != 0) {	/* not secret */
+		free(buf);
+		return (KITH_ECORRUPT);
+	}
+	if ((plain = sodium_malloc(96)) == NULL) {
+		free(buf);
+		return (KITH_ENOMEM);
+	}
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL,
+	    buf + DEVKEY2_AD + 24, 96 + 16, buf, DEVKEY2_AD,
+	    buf + DEVKEY2_AD, lock) != 0) {
+		rc = KITH_EBADPASS;
+		goto done;
+	}
+	/* The public keys in the header must be those of the secrets. */
+	crypto_sign_ed25519_sk_to_pk(spk, plain);
+	crypto_scalarmult_base(xpk, plain + 64);
+	if (memcmp(spk, k->sign_pk, 32) != 0 ||	/* not secret: public */
+	    memcmp(xpk, k->kx_pk, 32) != 0) {		/* not secret: public */
+		rc = KITH_ECORRUPT;
+		goto done;
+	}
+	memcpy(k->sign_sk, plain, 64);
+	memcpy(k->kx_sk, plain + 64, 32);
+	devkey_derive(k);
+	k->locked = 0;
+done:
+	sodium_free(plain);
+	free(buf);
+	return (rc);
+}
+
+int
+devkey_seal(const char *dir, struct devkey *k,
+    const uint8_t lock[static DEVKEY_LOCKLEN])
+{
+	char path[PATH_MAX];
+	uint8_t *file;
+	int rc;
+
+	if (k->locked)
+		return (KITH_EINVAL);
+	if ((rc = devkey_path(dir, path)) != 0)
+		return (rc);
+	if ((file = sodium_malloc(DEVKEY2_FILELEN)) == NULL)
+		return (KITH_ENOMEM);
+	memcpy(file, DEVKEY_MAGIC2, 8);
+	memcpy(file + 8, k->sign_pk, 32);
+	memcpy(file + 40, k->kx_pk, 32);
+	randombytes_buf(file + DEVKEY2_AD, 24);
+	memcpy(file + DEVKEY2_AD + 24, k->sign_sk, 64);
+	memcpy(file + DEVKEY2_AD + 24 + 64, k->kx_sk, 32);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(file + DEVKEY2_AD + 24,
+	    NULL, file + DEVKEY2_AD + 24, 96, file, DEVKEY2_AD, NULL,
+	    file + DEVKEY2_AD, lock);
+	/* Atomic: a crash leaves the old file or the new one, whole. */
+	rc = kith_file_write(path, file, DEVKEY2_FILELEN, 0600);
+	sodium_free(file);
+	if (rc == 0)
+		k->sealed = 1;
+	return (rc);
+}
+
+void
+devkey_lockkey(const uint8_t seed[static 32],
+    const uint8_t sign_pk[static 32], uint8_t lock[static DEVKEY_LOCKLEN])
+{
+	static const uint8_t ctx[] = "kith device lock v1";
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, seed, 32, DEVKEY_LOCKLEN);
+	crypto_generichash_update(&st, ctx, sizeof(ctx) - 1);
+	crypto_generichash_update(&st, sign_pk, 32);
+	crypto_generichash_final(&st, lock, DEVKEY_LOCKLEN);
+	sodium_memzero(&st, sizeof(st));
 }
 
 void

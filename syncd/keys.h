@@ -4,7 +4,9 @@
  *
  * A device holds two key pairs: Ed25519 (it signs as the device: invitation
  * answers, join proofs) and X25519 (its Noise static key).  They live in
- * device.key (0600) and, once loaded, in sodium_malloc memory.
+ * device.key (0600), sealed under a lock key derived from the account key
+ * once the device belongs to an account, and, once opened, in
+ * sodium_malloc memory.
  *
  * The account key is an Ed25519 key whose 32-byte seed never rests in
  * clear: it is sealed twice, with XChaCha20-Poly1305 under keys stretched by
@@ -22,7 +24,12 @@ struct devkey {
 	uint8_t kx_pk[32];
 	uint8_t kx_sk[32];
 	uint8_t store_key[32];	/* wraps the history keys in the store */
+	int sealed;		/* device.key is sealed (format 2) */
+	int locked;		/* sealed and not opened: only the public
+				   keys are known, the rest is zero */
 };
+
+#define DEVKEY_LOCKLEN 32
 
 /**
  * devkey_load(dir, create, out): load ${dir}/device.key, or with ${create}
@@ -31,6 +38,33 @@ struct devkey {
  * KITH_ENOENT, KITH_ECORRUPT, KITH_EIO or KITH_ENOMEM.
  */
 int devkey_load(const char *dir, int create, struct devkey **out);
+
+/**
+ * devkey_unlock(dir, k, lock): open the sealed device.key with the lock
+ * key ${lock} (devkey_lockkey) into the locked ${k}.  Returns 0 (also when
+ * ${k} is not locked), KITH_EBADPASS (not this device's lock key),
+ * KITH_ECORRUPT or KITH_EIO.
+ */
+int devkey_unlock(const char *dir, struct devkey *k,
+    const uint8_t lock[static DEVKEY_LOCKLEN]);
+
+/**
+ * devkey_seal(dir, k, lock): rewrite device.key sealed under ${lock}
+ * (atomically, 0600); ${k} must be open.  Returns 0, KITH_EINVAL (locked)
+ * or KITH_EIO.
+ */
+int devkey_seal(const char *dir, struct devkey *k,
+    const uint8_t lock[static DEVKEY_LOCKLEN]);
+
+/**
+ * devkey_lockkey(seed, sign_pk, lock): the key that seals a device's
+ * device.key: BLAKE2b-256 keyed by the account ${seed} over "kith device
+ * lock v1" || ${sign_pk}.  Whoever can open the account key (passphrase
+ * or recovery code) can open any device's keys, and a passphrase change
+ * leaves every device.key as it is.
+ */
+void devkey_lockkey(const uint8_t seed[static 32],
+    const uint8_t sign_pk[static 32], uint8_t lock[static DEVKEY_LOCKLEN]);
 
 /**
  * devkey_free(k): wipe and free; NULL does nothing.

@@ -176,7 +176,11 @@ enrol(struct home *hm, const struct pair_ui *ui, const uint8_t sign_pk[32],
 	    sign_pk), cert, certlen)) != 0)
 		goto done;
 	/* Kept, so that a joiner cut before it stored it gets it again. */
-	rc = cert_save(hm, sign_pk, cert, *certlen);
+	if ((rc = cert_save(hm, sign_pk, cert, *certlen)) != 0)
+		goto done;
+	/* The joiner's lock key follows the certificate (§8.1). */
+	devkey_lockkey(sk, sign_pk, cert + *certlen);
+	*certlen += DEVKEY_LOCKLEN;
 done:
 	roster_free(r);
 	sodium_free(sk);
@@ -231,7 +235,7 @@ pair_serve(struct home *hm, const struct ticket *t, struct pair_state *ps,
 	struct store_vv *have = NULL;
 	uint8_t *buf = NULL, sign_pk[32], h[NOISE_HASHLEN], type, why;
 	uint8_t pm[sizeof(proof_ctx) - 1 + NOISE_HASHLEN];
-	uint8_t cert[CERT_MAXLEN], *certp = NULL;
+	uint8_t cert[CERT_MAXLEN + DEVKEY_LOCKLEN], *certp = NULL;
 	char name[ROSTER_NAMEMAX + 1];
 	size_t len, nl, certlen = 0;
 	int rc;
@@ -318,6 +322,11 @@ pair_serve(struct home *hm, const struct ticket *t, struct pair_state *ps,
 		/* The certificate kept from its enrolment, if we made it. */
 		if (cert_load(hm, sign_pk, cert, &certlen) != 0)
 			certlen = 0;
+		else {
+			/* No passphrase asked: no lock key (zeros). */
+			memset(cert + certlen, 0, DEVKEY_LOCKLEN);
+			certlen += DEVKEY_LOCKLEN;
+		}
 	}
 	certp = certlen > 0 ? cert : NULL;
 	if ((rc = send_account(c, hm, certp, certlen)) != 0)
@@ -345,6 +354,7 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 	const struct roster_dev *d;
 	struct roster_dev cd;
 	uint8_t acct[32 + 2 * ACCOUNT_SEALED_LEN], type;
+	uint8_t lock[DEVKEY_LOCKLEN] = { 0 };
 	size_t len;
 	int rc;
 
@@ -398,6 +408,13 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 		goto fail;
 	}
 	if (len > 0) {
+		/* certificate || the lock key of this device (zeros: none) */
+		if (len <= DEVKEY_LOCKLEN) {
+			rc = KITH_EPROTO;
+			goto fail;
+		}
+		len -= DEVKEY_LOCKLEN;
+		memcpy(lock, buf + len, DEVKEY_LOCKLEN);
 		if (cert_verify(buf, len, acct, &cd) != 0 ||
 		    sodium_memcmp(cd.sign_pk, hm->dk->sign_pk, 32) != 0 ||
 		    sodium_memcmp(cd.kx_pk, hm->dk->kx_pk, 32) != 0 ||
@@ -435,11 +452,21 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 	if ((rc = store_commit(hm->st)) != 0)
 		goto fail;
 	snprintf(hm->name, sizeof(hm->name), "%s", name);
-	return (home_load_hist(hm));
+	if ((rc = home_load_hist(hm)) != 0)
+		goto fail;
+	/*
+	 * Seal device.key now that the account holds this device (a wrong
+	 * key from the shower would only lock the user out of this home).
+	 */
+	if (!sodium_is_zero(lock, DEVKEY_LOCKLEN))
+		rc = home_seal_device(hm, lock);
+	sodium_memzero(lock, DEVKEY_LOCKLEN);
+	return (rc);
 
 rollback:
 	store_rollback(hm->st);
 fail:
+	sodium_memzero(lock, sizeof(lock));
 	roster_free(r);
 	return (rc);
 }

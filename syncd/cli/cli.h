@@ -35,6 +35,7 @@ int cmd_join(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_passphrase(int argc, char **argv);
+int cmd_unlock(int argc, char **argv);
 int cmd_roster(int argc, char **argv);
 int cmd_invite(int argc, char **argv);
 int cmd_contacts(int argc, char **argv);
@@ -48,9 +49,20 @@ int cli_fail(int rc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /**
- * cli_open(create, hm): open the home; on failure print a helpful line.
+ * cli_open(flags, hm): open the home (CLI_CREATE: make it when missing)
+ * and unlock this device's keys (cli_unlock) unless CLI_LOCKED says the
+ * command needs none; on failure print a helpful line.
  */
-int cli_open(int create, struct home **hm);
+#define CLI_CREATE 1
+#define CLI_LOCKED 2
+int cli_open(int flags, struct home **hm);
+
+/**
+ * cli_unlock(hm): open a locked device's keys: with the lock key of the
+ * running agent when it is unlocked, else with the account passphrase
+ * (--passphrase-file or asked).  Prints why on failure.
+ */
+int cli_unlock(struct home *hm);
 
 /**
  * cli_passphrase(prompt, confirm, pass, len): the passphrase, from

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "ctlsock.h"
 #include "kith_err.h"
 #include "kith_util.h"
 #include "pair.h"
@@ -219,8 +220,8 @@ cmd_recover(int argc, char **argv)
 	struct home *hm = NULL;
 	struct roster *base = NULL;
 	const char *name = NULL, *rosterfile = NULL, *codefile;
-	uint8_t *code = NULL, *pass = NULL, *bytes = NULL;
-	size_t clen, plen;
+	uint8_t *code = NULL, *pass = NULL, *bytes = NULL, *lock = NULL, *rb;
+	size_t clen, plen, rblen;
 	char host[65], fp[15];
 	int i, rc, revoke = 0;
 
@@ -262,7 +263,17 @@ cmd_recover(int argc, char **argv)
 	if (!roster_name_ok(name))
 		return (cli_fail(KITH_EINVAL, "recover: a device name is 1 to 64"
 		    " printable characters"));
-	if (rosterfile == NULL && !revoke)
+	/* A home restored from a backup keeps the roster it held then. */
+	if (rosterfile == NULL && home_open(cli.home, 0, &hm) == 0 &&
+	    hm->has_account && hm->roster == NULL &&
+	    store_meta_get(hm->st, "restored_roster", &rb, &rblen) == 0) {
+		if (roster_decode(rb, rblen, hm->account_pk, &base) != 0)
+			base = NULL;
+		free(rb);
+	}
+	home_close(hm);
+	hm = NULL;
+	if (rosterfile == NULL && base == NULL && !revoke)
 		return (cli_fail(KITH_EINVAL, "recover: without --roster FILE,"
 		    " kith cannot know your earlier devices, so it can only"
 		    " start the roster over and bar them all: add"
@@ -273,7 +284,8 @@ cmd_recover(int argc, char **argv)
 	    &base) != 0)
 		return (1);
 	/* Nothing is created before the code and passphrase are good. */
-	if (home_open(cli.home, 0, &hm) == 0 && hm->has_account) {
+	if (home_open(cli.home, 0, &hm) == 0 && hm->has_account &&
+	    hm->roster != NULL) {
 		rc = cli_fail(KITH_EHAVEACCOUNT, "%s already holds an account;"
 		    " recover on a new device (or another --home)", cli.home);
 		goto out;
@@ -301,8 +313,19 @@ cmd_recover(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if (cli_open(1, &hm) != 0) {
+	if (cli_open(CLI_CREATE | CLI_LOCKED, &hm) != 0) {
 		rc = 1;
+		goto out;
+	}
+	/* A restored home is sealed: the code opens it too. */
+	if (hm->dk->locked && (lock = sodium_malloc(DEVKEY_LOCKLEN)) != NULL &&
+	    (rc = home_lockkey_code(hm, bytes, lock)) == 0)
+		rc = home_unlock(hm, lock);
+	sodium_free(lock);
+	if (hm->dk->locked) {
+		rc = cli_fail(rc ? rc : KITH_ENOMEM, "%s holds a restored"
+		    " backup that this recovery code does not open: it is"
+		    " another account's", cli.home);
 		goto out;
 	}
 	rc = home_recover(hm, name, bytes, pass, plen, base, revoke);
@@ -559,4 +582,109 @@ cmd_roster(int argc, char **argv)
 	}
 	roster_free(r);
 	return (dev != NULL && st != ROSTER_ACTIVE ? 1 : 0);
+}
+
+/*
+ * kith unlock: open this device after a reboot.  With the agent running,
+ * the passphrase goes to it (and kith commands then ask the agent, not
+ * the user); without one, it checks the passphrase and seals a device.key
+ * not sealed yet.
+ */
+int
+cmd_unlock(int argc, char **argv)
+{
+	struct home *hm = NULL;
+	ctl_client *c = NULL;
+	json_t *resp = NULL, *st = NULL;
+	uint8_t *pass = NULL, *lock = NULL;
+	size_t plen;
+	const char *code;
+	int rc, agent_locked = 0;
+
+	if (argc > 1) {
+		if (strcmp(argv[1], "--help") == 0) {
+			printf("usage: kith unlock\nOpen this device's keys"
+			    " with the account passphrase: the agent syncs\n"
+			    "from then on, and kith commands stop asking for"
+			    " it while the agent runs.\n");
+			return (0);
+		}
+		return (cli_fail(KITH_EINVAL, "unlock: unexpected '%s'",
+		    argv[1]));
+	}
+	if (cli_open(CLI_LOCKED, &hm) != 0)
+		return (1);
+	if (!hm->has_account) {
+		rc = cli_fail(KITH_ENOACCOUNT, "this device belongs to no"
+		    " account yet: nothing to unlock");
+		goto out;
+	}
+	if ((c = cli_agent(hm)) != NULL &&
+	    ctl_call(c, json_pack("{s:s}", "op", "status"), &st) == 0)
+		agent_locked = json_is_true(json_object_get(st, "locked"));
+	if (c != NULL && !agent_locked && hm->dk->sealed) {
+		/* Already open, or openable without a question. */
+		json_decref(resp);
+		resp = NULL;
+		if (ctl_call(c, json_pack("{s:s}", "op", "lockkey"),
+		    &resp) == 0 && json_is_true(json_object_get(resp, "ok"))) {
+			rc = 0;
+			goto done;
+		}
+	}
+	if ((rc = cli_passphrase("Account passphrase: ", 0, &pass,
+	    &plen)) != 0)
+		goto out;
+	if (c != NULL) {
+		json_decref(resp);
+		resp = NULL;
+		if ((rc = ctl_call(c, json_pack("{s:s, s:s%}", "op", "unlock",
+		    "passphrase", (const char *)pass, plen), &resp)) != 0) {
+			rc = cli_fail(rc, "the agent did not answer: %s",
+			    kith_strerror(rc));
+			goto out;
+		}
+		if (!json_is_true(json_object_get(resp, "ok"))) {
+			code = json_string_value(json_object_get(
+			    json_object_get(resp, "error"), "code"));
+			rc = cli_fail(code != NULL && strcmp(code,
+			    "bad_passphrase") == 0 ? KITH_EBADPASS : KITH_EIO,
+			    "%s", json_string_value(json_object_get(
+			    json_object_get(resp, "error"), "message")));
+			goto out;
+		}
+	} else {
+		if ((lock = sodium_malloc(DEVKEY_LOCKLEN)) == NULL) {
+			rc = cli_fail(KITH_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((rc = home_lockkey(hm, pass, plen, lock)) == 0)
+			rc = home_unlock(hm, lock);
+		if (rc != 0) {
+			rc = cli_fail(rc, "%s", rc == KITH_EBADPASS ?
+			    "wrong passphrase: this device stays locked" :
+			    kith_strerror(rc));
+			goto out;
+		}
+	}
+done:
+	if (cli.json)
+		cli_json_out(json_pack("{s:b, s:b, s:b}", "ok", 1, "agent",
+		    c != NULL, "sealed", 1));
+	else if (c != NULL)
+		printf("Unlocked: the agent syncs, and kith commands use its"
+		    " key while it runs.\n");
+	else
+		printf("The passphrase opens this device; no agent runs, so"
+		    " commands will ask for it\n(start kithd, then 'kith"
+		    " unlock', to be asked once).\n");
+	rc = 0;
+out:
+	sodium_free(pass);
+	sodium_free(lock);
+	json_decref(resp);
+	json_decref(st);
+	ctl_close(c);
+	home_close(hm);
+	return (rc ? 1 : 0);
 }

@@ -22,12 +22,12 @@ static const char history_usage[] =
     " \"id\";\nthe pair is its identity, and its bytes are kept exactly.\n";
 
 static int
-open_hist(struct home **hm)
+open_hist(struct home **hm, int flags)
 {
 
-	if (cli_open(0, hm) != 0)
+	if (cli_open(flags, hm) != 0)
 		return (1);
-	if ((*hm)->h == NULL) {
+	if ((*hm)->h == NULL && !(flags & CLI_LOCKED)) {
 		home_close(*hm);
 		*hm = NULL;
 		return (cli_fail(KITH_ENOACCOUNT, "this device holds no"
@@ -275,7 +275,8 @@ cmd_history(int argc, char **argv)
 	    strcmp(argv[1], "export") != 0 && strcmp(argv[1], "count") != 0)
 		return (cli_fail(KITH_EINVAL, "history: unknown '%s'\n%s",
 		    argv[1], history_usage));
-	if (open_hist(&hm) != 0)
+	/* Counting reads no record: a locked device can count. */
+	if (open_hist(&hm, strcmp(argv[1], "count") == 0 ? CLI_LOCKED : 0))
 		return (1);
 	if (strcmp(argv[1], "add") == 0) {
 		rc = add_one(hm, argc - 1, argv + 1);

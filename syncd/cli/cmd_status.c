@@ -116,7 +116,7 @@ cmd_devices(int argc, char **argv)
 			    " '%s'; usage: kith devices [--export FILE]",
 			    argv[i]));
 	}
-	if (cli_open(0, &hm) != 0)
+	if (cli_open(CLI_LOCKED, &hm) != 0)
 		return (1);
 	if (hm->roster == NULL) {
 		home_close(hm);
@@ -191,7 +191,7 @@ cmd_status(int argc, char **argv)
 		    " is syncing with.\n");
 		return (0);
 	}
-	if (cli_open(0, &hm) != 0)
+	if (cli_open(CLI_LOCKED, &hm) != 0)
 		return (1);
 	agent = agent_status(hm);
 	if ((rc = store_count(hm->st, NULL, STORE_UNIQUE, &n, &bytes)) != 0) {

@@ -34,6 +34,9 @@ static const struct {
 	    " [--revoke-others]\n"
 	    "                         rebuild the account on a new device from"
 	    " the recovery code" },
+	{ "unlock", cmd_unlock, "unlock                 open this device's keys"
+	    " after a start (asks for the\n"
+	    "                         passphrase once; the agent keeps them)" },
 	{ "passphrase", cmd_passphrase, "passphrase             change the"
 	    " account passphrase" },
 	{ "roster", cmd_roster, "roster verify FILE     check a signed roster"

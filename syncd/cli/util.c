@@ -36,13 +36,78 @@ cli_fail(int rc, const char *fmt, ...)
 	return (1);
 }
 
+/* The lock key from a running, unlocked agent of this home. */
+static int
+agent_lockkey(const struct home *hm, uint8_t lock[DEVKEY_LOCKLEN])
+{
+	ctl_client *c;
+	json_t *resp = NULL;
+	const char *hx;
+	int rc = KITH_ENOENT;
+
+	if ((c = cli_agent(hm)) == NULL)
+		return (KITH_ENOENT);
+	if (ctl_call(c, json_pack("{s:s}", "op", "lockkey"), &resp) == 0 &&
+	    json_is_true(json_object_get(resp, "ok")) &&
+	    (hx = json_string_value(json_object_get(resp, "key"))) != NULL &&
+	    kith_unhex(hx, strlen(hx), lock, DEVKEY_LOCKLEN) == 0)
+		rc = 0;
+	json_decref(resp);	/* jansson wipes what it frees (main) */
+	ctl_close(c);
+	return (rc);
+}
+
 int
-cli_open(int create, struct home **hm)
+cli_unlock(struct home *hm)
+{
+	uint8_t *lock, *pass;
+	size_t plen;
+	int rc = 0;
+
+	if (!hm->dk->locked)
+		return (0);
+	if ((lock = sodium_malloc(DEVKEY_LOCKLEN)) == NULL)
+		return (cli_fail(KITH_ENOMEM, "out of memory"));
+	/* The agent, when it runs unlocked, spares the passphrase. */
+	if (agent_lockkey(hm, lock) == 0 && home_unlock(hm, lock) == 0)
+		goto done;
+	if (!hm->has_account) {
+		rc = cli_fail(KITH_ECORRUPT, "device.key in %s is sealed but"
+		    " this home holds no account", hm->dir);
+		goto done;
+	}
+	if ((rc = cli_passphrase("Account passphrase (this device is"
+	    " locked): ", 0, &pass, &plen)) != 0)
+		goto done;
+	rc = home_lockkey(hm, pass, plen, lock);
+	sodium_free(pass);
+	if (rc == 0)
+		rc = home_unlock(hm, lock);
+	if (rc == KITH_EBADPASS)
+		rc = cli_fail(rc, "wrong passphrase: this device stays locked");
+	else if (rc == KITH_ESTALE)
+		rc = cli_fail(rc, "that passphrase was changed on another"
+		    " device: use the new one");
+	else if (rc != 0)
+		rc = cli_fail(rc, "cannot unlock this device: %s",
+		    kith_strerror(rc));
+done:
+	sodium_free(lock);
+	return (rc);
+}
+
+int
+cli_open(int flags, struct home **hm)
 {
 	int rc;
 
-	if ((rc = home_open(cli.home, create, hm)) == 0)
-		return (0);
+	if ((rc = home_open(cli.home, flags & CLI_CREATE, hm)) == 0) {
+		if ((flags & CLI_LOCKED) || cli_unlock(*hm) == 0)
+			return (0);
+		home_close(*hm);
+		*hm = NULL;
+		return (KITH_EBADPASS);
+	}
 	if (rc == KITH_ENOENT)
 		cli_fail(rc, "no kith home at %s: run 'kith init --name NAME'"
 		    " to start an account, or 'kith join' to join one",

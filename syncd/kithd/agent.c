@@ -387,6 +387,12 @@ ag_check_disk(struct agent *ag)
 	}
 	if (!had_account && ag->hm->has_account)
 		ag_log("this device now belongs to an account");
+	if (!ag->running) {
+		/* Locked: nothing to tell peers; counts for status only. */
+		roster_free(prev);
+		ag_recount(ag);
+		return;
+	}
 	if (had_roster && prev != NULL &&
 	    memcmp(prev->hash, ag->hm->roster->hash, 32) != 0) {	/* not secret */
 		ag_log("roster version %llu written on this device",

@@ -109,7 +109,19 @@ struct agent {
 	uint64_t nrec, nbytes, tx_newrec, tx_newbytes;
 	struct ctl *ctl;
 	uint64_t started;
+
+	/*
+	 * Locked (device.key sealed and not opened yet): only the control
+	 * socket runs, for status and unlock.  ${lock} is the lock key once
+	 * known (kith commands ask for it instead of the passphrase).
+	 */
+	int running;		/* peers, listener and mDNS started */
+	uint8_t *lock;		/* sodium_malloc, DEVKEY_LOCKLEN, or NULL */
 };
+
+/* main.c */
+int ag_go(struct agent *ag);
+int ag_unlock(struct agent *ag, const uint8_t *pass, size_t plen);
 
 /* log.c */
 void ag_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -458,6 +458,64 @@ op_status(struct agent *ag, json_t *resp)
 	json_object_set_new(resp, "mdns", json_boolean(ag->ann != NULL &&
 	    ag->br != NULL));
 	json_object_set_new(resp, "pid", json_integer((json_int_t)getpid()));
+	json_object_set_new(resp, "locked",
+	    json_boolean(ag->hm->dk->locked));
+	return (0);
+}
+
+/* The passphrase opens this device; the lock key then serves kith. */
+static int
+op_unlock(struct agent *ag, json_t *req, json_t *resp, const char **code,
+    const char **msg)
+{
+	json_t *p = json_object_get(req, "passphrase");
+	int rc;
+
+	if (!json_is_string(p) || json_string_length(p) == 0) {
+		*msg = "\"passphrase\" is the account passphrase, a string";
+		return (-1);
+	}
+	rc = ag_unlock(ag, (const uint8_t *)json_string_value(p),
+	    json_string_length(p));
+	switch (rc) {
+	case 0:
+		json_object_set_new(resp, "locked", json_false());
+		return (0);
+	case KITH_EBADPASS:
+		*code = "bad_passphrase";
+		*msg = "wrong passphrase";
+		break;
+	case KITH_ESTALE:
+		*code = "bad_passphrase";
+		*msg = "that passphrase was changed on another device: use the"
+		    " new one";
+		break;
+	case KITH_ENOACCOUNT:
+		*code = "no_account";
+		*msg = "this device belongs to no account yet";
+		break;
+	default:
+		*code = "internal";
+		*msg = kith_strerror(rc);
+	}
+	return (-1);
+}
+
+static int
+op_lockkey(struct agent *ag, json_t *resp, const char **code,
+    const char **msg)
+{
+	char hx[65];
+
+	if (ag->lock == NULL) {
+		*code = ag->hm->dk->locked ? "locked" : "no_key";
+		*msg = ag->hm->dk->locked ? "this device is locked" :
+		    "unlock once with the passphrase first";
+		return (-1);
+	}
+	json_object_set_new(resp, "key", json_string(ag_hex(ag->lock,
+	    DEVKEY_LOCKLEN, hx)));
+	sodium_memzero(hx, sizeof(hx));
 	return (0);
 }
 
@@ -522,7 +580,18 @@ handle(struct client *c, const char *line, size_t len)
 	}
 	o = json_string_value(op);
 	resp = json_object();
-	if (strcmp(o, "status") == 0)
+	if (ag->hm->dk->locked && strcmp(o, "status") != 0 &&
+	    strcmp(o, "count") != 0 && strcmp(o, "unlock") != 0 &&
+	    strcmp(o, "subscribe") != 0) {
+		code = "locked";
+		msg = "this device is locked: unlock it first ('kith unlock',"
+		    " or the \"unlock\" op)";
+		rc = -1;
+	} else if (strcmp(o, "unlock") == 0)
+		rc = op_unlock(ag, req, resp, &code, &msg);
+	else if (strcmp(o, "lockkey") == 0)
+		rc = op_lockkey(ag, resp, &code, &msg);
+	else if (strcmp(o, "status") == 0)
 		rc = op_status(ag, resp);
 	else if (strcmp(o, "append") == 0)
 		rc = op_append(ag, req, resp, &code, &msg);
@@ -601,8 +670,11 @@ on_cread(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	while (!c->dead && (nl = memchr(c->buf + c->scanned, '\n',
 	    c->len - c->scanned)) != NULL) {
 		used = (size_t)(nl - (c->buf + off));
-		if (used > 0)
+		if (used > 0) {
 			handle(c, c->buf + off, used);
+			/* A line may hold a passphrase or a record. */
+			sodium_memzero(c->buf + off, used);
+		}
 		off += used + 1;
 		c->scanned = off;
 	}

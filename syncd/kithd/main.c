@@ -21,10 +21,12 @@
 #include "agent.h"
 #include "ctlsock.h"
 #include "kith_err.h"
+#include "kith_util.h"
 
 static const char usage[] =
     "usage: kithd [--home DIR] [--foreground] [--peer HOST:PORT]...\n"
     "             [--port N] [--no-mdns] [-v | --verbose]\n"
+    "             [--passphrase-file FILE]\n"
     "\n"
     "The kith sync agent: finds this account's other devices on the local\n"
     "network (mDNS / DNS-SD), keeps the message history identical on all of\n"
@@ -40,6 +42,11 @@ static const char usage[] =
     "  --port N          listen on this TCP port (default: any free one)\n"
     "  --no-mdns         neither announce nor browse (use with --peer)\n"
     "  -v, --verbose     say more: connection attempts, services ignored\n"
+    "  --passphrase-file FILE\n"
+    "                    unlock this device at start with the account\n"
+    "                    passphrase in FILE (or $KITH_PASSPHRASE_FILE);\n"
+    "                    without it a sealed device starts locked, serving\n"
+    "                    only status and unlock until 'kith unlock'\n"
     "\n"
     "Environment: KITHD_KEEPALIVE (seconds between keepalives, default 15;\n"
     "a peer silent for three is dropped), KITHD_TAG_WINDOW (seconds each\n"
@@ -93,8 +100,94 @@ on_tick(uv_timer_t *t)
 
 	(void)t;
 	ag_check_disk(&ag);
+	if (!ag.running)
+		return;
 	disc_tick(&ag);
 	sess_tick(&ag);
+}
+
+/* Everything that needs this device's keys: peers, listener, mDNS. */
+int
+ag_go(struct agent *a)
+{
+
+	if (a->running)
+		return (0);
+	if (ag_peers_rebuild(a) != 0 || sess_listen(a) != 0)
+		return (-1);
+	a->running = 1;
+	disc_tags_rebuild(a);
+	if (a->mdns && a->hm->roster != NULL && disc_start(a) != 0 &&
+	    (a->disc_warned = 1))
+		ag_log("mDNS is unavailable (is avahi-daemon running?);"
+		    " trying again every 5 s; --peer HOST:PORT connects"
+		    " without it");
+	sess_tick(a);
+	return (0);
+}
+
+/*
+ * Open this device's keys with the account passphrase (an Argon2id
+ * unseal: the loop waits a quarter of a second), keep the lock key for
+ * kith commands, and start.  A device.key not sealed yet is sealed.
+ * Returns 0 or a kith error.
+ */
+int
+ag_unlock(struct agent *a, const uint8_t *pass, size_t plen)
+{
+	uint8_t *lock;
+	int rc;
+
+	if (a->lock != NULL && !a->hm->dk->locked)
+		return (0);
+	if (!a->hm->has_account)
+		return (KITH_ENOACCOUNT);
+	if ((lock = sodium_malloc(DEVKEY_LOCKLEN)) == NULL)
+		return (KITH_ENOMEM);
+	if ((rc = home_lockkey(a->hm, pass, plen, lock)) != 0 ||
+	    (rc = home_unlock(a->hm, lock)) != 0) {
+		sodium_free(lock);
+		return (rc);
+	}
+	sodium_free(a->lock);
+	a->lock = lock;
+	ag_log("unlocked");
+	if (ag_go(a) != 0) {
+		shutdown_agent();
+		return (KITH_EIO);
+	}
+	return (0);
+}
+
+static int
+unlock_file(const char *path)
+{
+	uint8_t *pass;
+	size_t len;
+	int rc;
+
+	if ((rc = kith_file_read(path, 4096, &pass, &len)) != 0) {
+		fprintf(stderr, "kithd: cannot read the passphrase file %s:"
+		    " %s\n", path, kith_strerror(rc));
+		return (rc);
+	}
+	/* Its first line, as kith reads it. */
+	{
+		size_t n = 0;
+
+		while (n < len && pass[n] != '\n')
+			n++;
+		if (n > 0 && pass[n - 1] == '\r')
+			n--;
+		rc = ag_unlock(&ag, pass, n);
+	}
+	sodium_memzero(pass, len);
+	free(pass);
+	if (rc != 0)
+		fprintf(stderr, "kithd: cannot unlock with %s: %s\n", path,
+		    rc == KITH_EBADPASS ? "wrong passphrase" :
+		    kith_strerror(rc));
+	return (rc);
 }
 
 static int
@@ -201,6 +294,7 @@ main(int argc, char **argv)
 	const char *opt = NULL;
 	struct rlimit rl = { 0, 0 };
 	struct manual m, *nm;
+	const char *passfile = getenv("KITH_PASSPHRASE_FILE");
 	int i, rc, fg = 0, lockfd;
 	unsigned long v;
 	char *end;
@@ -238,6 +332,9 @@ main(int argc, char **argv)
 				return (2);
 			}
 			ag.want_port = (uint16_t)v;
+		} else if (strcmp(argv[i], "--passphrase-file") == 0 &&
+		    i + 1 < argc) {
+			passfile = argv[++i];
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("kithd %s\n", KITH_VERSION);
 			return (0);
@@ -302,21 +399,25 @@ main(int argc, char **argv)
 	uv_signal_start(&ag.sigint, on_signal, SIGINT);
 	uv_timer_init(ag.loop, &ag.tick);
 	uv_timer_init(ag.loop, &ag.commit_tm);
-	if (ag_peers_rebuild(&ag) != 0 || sess_listen(&ag) != 0 ||
-	    ctl_start(&ag) != 0) {
+	if (passfile != NULL && *passfile != '\0' && ag.hm->has_account &&
+	    (ag.hm->dk->locked || !ag.hm->dk->sealed) &&
+	    unlock_file(passfile) != 0 && ag.hm->dk->locked)
+		rc = 1;
+	else if (ctl_start(&ag) != 0)
+		rc = 1;
+	else if (ag.hm->dk->locked) {
+		ag_log("this device is locked: it syncs once unlocked ('kith"
+		    " unlock', or the client app)");
+		rc = 0;
+	} else
+		rc = ag_go(&ag) != 0;
+	if (rc != 0) {
 		shutdown_agent();
 		uv_walk(ag.loop, on_closewalk, NULL);
 		uv_run(ag.loop, UV_RUN_DEFAULT);
 		return (1);
 	}
-	disc_tags_rebuild(&ag);
-	if (ag.mdns && ag.hm->roster != NULL && disc_start(&ag) != 0 &&
-	    (ag.disc_warned = 1))
-		ag_log("mDNS is unavailable (is avahi-daemon running?);"
-		    " trying again every 5 s; --peer HOST:PORT connects"
-		    " without it");
 	uv_timer_start(&ag.tick, on_tick, 1000, 1000);
-	sess_tick(&ag);
 	uv_run(ag.loop, UV_RUN_DEFAULT);
 
 	uv_walk(ag.loop, on_closewalk, NULL);
@@ -332,6 +433,7 @@ main(int argc, char **argv)
 	free(ag.ignored);
 	free(ag.manual);
 	json_decref(ag.tx_events);
+	sodium_free(ag.lock);
 	home_close(ag.hm);
 	ag_log("stopped");
 	close(lockfd);

@@ -25,8 +25,11 @@
 # The agent (one kithd per host at a time):
 #   kithd_start HOST [VAR=VAL]... [ARGS]
 #                             start 'kithd --home H --foreground -v ARGS'
-#                             with VAR=VAL in its environment; waits for
-#                             'listening on port N'; sets KITHD_PORT
+#                             with VAR=VAL in its environment, unlocked
+#                             with the passphrase file (KITH_PASSPHRASE_FILE=
+#                             starts it locked); waits for 'listening on
+#                             port N' (or 'locked': KITHD_PORT=locked);
+#                             sets KITHD_PORT
 #   kithd_stop HOST           SIGTERM; it must exit 0 within 10 s
 #   kithd_kill HOST           SIGKILL; waits until it is gone
 #   kithd_pid / kithd_port / kithd_log HOST
@@ -230,7 +233,9 @@ kithd_check() {
 }
 
 kithd_start() {
-	local h=$1 envs=() pid log i port
+	# Unlocked at start with the scenario's passphrase, unless the
+	# caller gives KITH_PASSPHRASE_FILE= (empty: it starts locked).
+	local h=$1 envs=("KITH_PASSPHRASE_FILE=$PASSFILE") pid log i port
 	shift
 	while [ $# -gt 0 ] && [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do
 		envs+=("$1")
@@ -248,6 +253,10 @@ kithd_start() {
 		port=$(sed -n 's/.*kithd\[[0-9]*\]: listening on port \([0-9][0-9]*\).*/\1/p' \
 			"$log" | head -1)
 		[ -n "$port" ] && break
+		if grep -q "this device is locked" "$log" 2>/dev/null; then
+			port=locked
+			break
+		fi
 		[ ! -e "${log%.log}.rc" ] || { cat "$log" >&2; fail "kithd on $h exited at start"; }
 		sleep 0.1
 	done

@@ -75,9 +75,9 @@ kith_on b devices --export "$HOSTS_TMP/r5" >/dev/null
 for h in a b; do
 	port=$(kithd_port "$h")
 	peer=$(id8 "$h")
-	out=$(host_exec c "$TOOLS/rosterpush" "$(kith_home c)" "$(host_ip "$h")" "$port" "$peer" "$HOSTS_TMP/r5" 2>&1 || true)
+	out=$(host_exec c env KITH_PASSPHRASE_FILE="$PASSFILE" "$TOOLS/rosterpush" "$(kith_home c)" "$(host_ip "$h")" "$port" "$peer" "$HOSTS_TMP/r5" 2>&1 || true)
 	[ "$out" = refused ] || fail "$h did not refuse c's keys with KK: $out"
-	out=$(host_exec c "$TOOLS/rosterpush" "$(kith_home c)" "$(host_ip "$h")" "$port" "$peer" "$HOSTS_TMP/r5" --xk 2>&1 || true)
+	out=$(host_exec c env KITH_PASSPHRASE_FILE="$PASSFILE" "$TOOLS/rosterpush" "$(kith_home c)" "$(host_ip "$h")" "$port" "$peer" "$HOSTS_TMP/r5" --xk 2>&1 || true)
 	[[ $out == connected*"got 37 "* ]] || fail "$h did not answer c's XK with REFUSE: $out"
 	# REFUSE is the roster alone: no passphrase seal for a thief to attack.
 	[[ $out == *"got 37 $(stat -c %s "$HOSTS_TMP/r5")"$'\n'* ]] || fail "REFUSE is not exactly the roster: $out"
@@ -92,13 +92,13 @@ must kith_on a history add '{"service":"mail.example","id":"after-revoke","body"
 wait_count b 41 30
 sleep 2
 [ "$(kith_count c)" = "$nc" ] || fail "c's history changed after its revocation"
-out=$(host_exec c "$TOOLS/tryopen" "$(kith_home c)" "$(kith_home a)/kith.db")
+out=$(host_exec c env KITH_PASSPHRASE_FILE="$PASSFILE" "$TOOLS/tryopen" "$(kith_home c)" "$(kith_home a)/kith.db")
 echo "$out"
 grep -Eq '^epoch 2: opened 0, no key [1-9][0-9]*, failed 0$' <<<"$out" ||
 	fail "c can open records of epoch 2, or there are none: $out"
 grep -Eq '^epoch 1: opened 40, no key 0, failed 0$' <<<"$out" ||
 	fail "the epoch-1 records are not all readable to c (test is broken?): $out"
-out=$(host_exec b "$TOOLS/tryopen" "$(kith_home b)" "$(kith_home a)/kith.db")
+out=$(host_exec b env KITH_PASSPHRASE_FILE="$PASSFILE" "$TOOLS/tryopen" "$(kith_home b)" "$(kith_home a)/kith.db")
 grep -Eq '^epoch 2: opened [1-9][0-9]*, no key 0, failed 0$' <<<"$out" || fail "b cannot read epoch 2: $out"
 must_fail "holds no key for the account's current history epoch" \
 	kith_on c history add '{"service":"mail.example","id":"from-c","body":"x"}'

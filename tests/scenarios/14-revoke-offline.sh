@@ -79,7 +79,7 @@ wait_log c "this device is not an active device of the account any more" 10
 # Whichever c tried first told it; the other must refuse c's keys as well.
 kith_on c devices --export "$HOSTS_TMP/c.roster" >/dev/null
 for h in a b; do
-	out=$(host_exec c "$TOOLS/rosterpush" "$(kith_home c)" "$(host_ip "$h")" "$(kithd_port "$h")" "$(id8 "$h")" "$HOSTS_TMP/c.roster" 2>&1 || true)
+	out=$(host_exec c env KITH_PASSPHRASE_FILE="$PASSFILE" "$TOOLS/rosterpush" "$(kith_home c)" "$(host_ip "$h")" "$(kithd_port "$h")" "$(id8 "$h")" "$HOSTS_TMP/c.roster" 2>&1 || true)
 	[ "$out" = refused ] || fail "$h did not refuse c: $out"
 done
 must kith_on b history add '{"service":"mail.example","id":"b-now","body":"epoch 2"}' >/dev/null
@@ -89,7 +89,7 @@ sleep 2
 for id in b-away a-after b-now; do
 	if kith_on c history export | grep -q "\"$id\""; then fail "c holds $id"; fi
 done
-out=$(host_exec c "$TOOLS/tryopen" "$(kith_home c)" "$(kith_home b)/kith.db")
+out=$(host_exec c env KITH_PASSPHRASE_FILE="$PASSFILE" "$TOOLS/tryopen" "$(kith_home c)" "$(kith_home b)/kith.db")
 echo "$out"
 grep -Eq '^epoch 2: opened 0, no key [1-9][0-9]*, failed 0$' <<<"$out" || fail "c could read epoch 2 of b: $out"
 pass "c refused by a and b, told it was revoked, got none of the 3 later records, no key for epoch 2"

@@ -8,7 +8,9 @@
 #
 # 1. a creates the account and enrols b (roster 2); the thief copies b's
 #    home now; then a enrols c (roster 3).  a, b, c run their agents.
-# 2. Enrol: 'kith pair' on t with a guessed passphrase, x scanning its code:
+# 2. Powered off, the copy reveals nothing: every command needs the
+#    passphrase.  Unlocked (the owner's agent runs on t), the thief still
+#    cannot enrol: 'kith pair' on t with a guessed passphrase, x scanning its code:
 #    both end with an error saying the passphrase was wrong.  Without any
 #    passphrase and no terminal, kith says how to give one.
 # 3. Revoke: 'kith revoke a' on t fails: wrong passphrase.
@@ -51,6 +53,12 @@ pass "a, b, c in sync at roster 3; the thief holds b's home as of roster 2 ($(el
 
 # --- 2. enrol a device of the thief's ------------------------------------------
 echo "password123" > "$HOSTS_TMP/guess"
+# Powered off, the copy opens nothing: device.key is sealed.
+must_fail "wrong passphrase: this device stays locked" \
+	host_exec t "$KITH" --home "$(kith_home t)" --passphrase-file "$HOSTS_TMP/guess" history export
+# Stolen while unlocked: the owner had unlocked its agent; the thief uses
+# it (and the device keys it holds) from here on.
+kithd_start t --no-mdns
 png=$HOSTS_TMP/t/pair.png
 ppid=$(host_bg t "$KITH" --home "$(kith_home t)" --passphrase-file "$HOSTS_TMP/guess" \
 	pair --json --yes --qr-png "$png")
@@ -84,7 +92,7 @@ kx_c=$(python3 -c 'import sys; b=open(sys.argv[1],"rb").read(); i=b.find(bytes.f
 	"$HOSTS_TMP/roster3" "$(device_id c)")
 target() { if [ "$1" = c ]; then echo "kx:$kx_c"; else id8 "$1"; fi; }
 for h in a c; do
-	out=$(host_exec t "$TOOLS/rosterpush" "$(kith_home t)" "$(host_ip "$h")" \
+	out=$(host_exec t env KITH_PASSPHRASE_FILE="$PASSFILE" "$TOOLS/rosterpush" "$(kith_home t)" "$(host_ip "$h")" \
 		"$(kithd_port "$h")" "$(target "$h")" "$HOSTS_TMP/roster2" 2>&1 || true)
 	[[ $out == connected* ]] || fail "t could not connect to $h as b (test broken?): $out"
 	wait_log "$h" "b \($(id8 b)\) sent roster version 2, older than ours \(3\): ignored" 10
@@ -111,7 +119,7 @@ open(sys.argv[2], 'wb').write(bytes(b))
 EOF
 must_fail "does not verify" host_exec a "$KITH" --home "$(kith_home a)" roster verify "$HOSTS_TMP/forged"
 for h in a c; do
-	out=$(host_exec t "$TOOLS/rosterpush" "$(kith_home t)" "$(host_ip "$h")" \
+	out=$(host_exec t env KITH_PASSPHRASE_FILE="$PASSFILE" "$TOOLS/rosterpush" "$(kith_home t)" "$(host_ip "$h")" \
 		"$(kithd_port "$h")" "$(target "$h")" "$HOSTS_TMP/forged" 2>&1 || true)
 	[[ $out == connected* ]] || fail "t could not connect to $h: $out"
 	wait_log "$h" "b \($(id8 b)\) sent a roster that does not verify: ignored" 10
@@ -128,4 +136,5 @@ for h in a b c; do
 done
 kithd_stop a
 kithd_stop c
+kithd_stop t
 pass "rosters (same hash), histories and c's status unchanged on a, b, c ($(elapsed) s)"

@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "home.h"
+#include "../unit/testhome.h"
 #include "kith_err.h"
 #include "kith_util.h"
 #include "noise.h"
@@ -124,7 +125,7 @@ main(int argc, char **argv)
 		    " [--xk]\n");
 		return (2);
 	}
-	if (sodium_init() < 0 || home_open(argv[1], 0, &hm) != 0 ||
+	if (sodium_init() < 0 || home_open_env(argv[1], &hm) != 0 ||
 	    hm->roster == NULL) {
 		fprintf(stderr, "rosterpush: cannot open %s\n", argv[1]);
 		return (done(2));

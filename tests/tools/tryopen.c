@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "home.h"
+#include "../unit/testhome.h"
 #include "kith_err.h"
 
 #define MAXEP 64
@@ -71,7 +72,7 @@ main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		return (2);
-	if ((rc = home_open(argv[1], 0, &hm)) != 0) {
+	if ((rc = home_open_env(argv[1], &hm)) != 0) {
 		fprintf(stderr, "tryopen: %s: %s\n", argv[1],
 		    kith_strerror(rc));
 		return (2);

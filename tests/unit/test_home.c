@@ -21,6 +21,7 @@
 
 #include "check.h"
 #include "home.h"
+#include "testhome.h"
 #include "kith_err.h"
 
 static const uint8_t PASS[] = "correct horse battery staple";
@@ -90,7 +91,7 @@ main(void)
 	rmdir(dir);
 	CHECK_RC(home_open(dir, 1, &h1), 0);
 	CHECK_RC(home_init_account(h1, "a", PASS, sizeof(PASS) - 1, text), 0);
-	CHECK_RC(home_open(dir, 0, &h2), 0);
+	CHECK_RC(home_open_pass(dir, PASS, sizeof(PASS) - 1, &h2), 0);
 	CHECK_RC(home_account_sk(h1, PASS, sizeof(PASS) - 1, &sk), 0);
 
 	/* 1. h1 enrols a device; h2, still at version 1, tries the same. */

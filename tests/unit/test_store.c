@@ -46,6 +46,7 @@
 
 #include "hist.h"
 #include "home.h"
+#include "testhome.h"
 #include "kith_err.h"
 #include "store.h"
 
@@ -727,7 +728,8 @@ kill_child(void)
 	uint64_t n0, n1;
 	int i, a;
 
-	if (home_open(homedir, 0, &hm) != 0 || hm->h == NULL)
+	if (home_open_pass(homedir, PASS, strlen(PASS), &hm) != 0 ||
+	    hm->h == NULL)
 		_exit(10);
 	if (store_count(hm->st, NULL, 0, &n0, NULL) != 0 ||
 	    store_begin(hm->st) != 0)
@@ -787,7 +789,7 @@ test_kill(struct home **hmp)
 		fprintf(stderr, "  child status %#x\n", st);
 
 reopen:
-	if (!CHECK_RC(home_open(homedir, 0, &hm), 0))
+	if (!CHECK_RC(home_open_pass(homedir, PASS, strlen(PASS), &hm), 0))
 		exit(1);
 	*hmp = hm;
 	CHECK(hm->h != NULL);
@@ -815,12 +817,44 @@ test_reopen(struct home **hmp)
 	uint8_t pk[32];
 	int a;
 
+	uint8_t sk[64], xsk[32], lock[DEVKEY_LOCKLEN], *file;
+	char path[PATH_MAX];
+	size_t flen, i;
+
 	memcpy(pk, hm->account_pk, 32);
+	memcpy(sk, hm->dk->sign_sk, 64);
+	memcpy(xsk, hm->dk->kx_sk, 32);
+	CHECK(hm->dk->sealed);
 	home_close(hm);
 	*hmp = NULL;
+	/* At rest: device.key holds neither secret key in clear. */
+	snprintf(path, sizeof(path), "%s/device.key", homedir);
+	if (CHECK((file = read_file(path, &flen)) != NULL)) {
+		for (i = 0; i + 32 <= flen; i++)
+			CHECK(memcmp(file + i, sk, 32) != 0 &&
+			    memcmp(file + i, xsk, 32) != 0);
+		free(file);
+	}
+	/* It opens locked: public keys only, no history keys. */
 	if (!CHECK_RC(home_open(homedir, 0, &hm), 0))
 		exit(1);
 	*hmp = hm;
+	CHECK(hm->dk->locked && hm->h == NULL);
+	CHECK(sodium_is_zero(hm->dk->sign_sk, 64) &&
+	    sodium_is_zero(hm->dk->kx_sk, 32) &&
+	    sodium_is_zero(hm->dk->store_key, 32));
+	CHECK_RC(home_lockkey(hm, (const uint8_t *)"wrong horse", 11, lock),
+	    KITH_EBADPASS);
+	randombytes_buf(lock, sizeof(lock));
+	CHECK_RC(home_unlock(hm, lock), KITH_EBADPASS);
+	CHECK(hm->dk->locked && hm->h == NULL);
+	CHECK_RC(home_lockkey(hm, (const uint8_t *)PASS, strlen(PASS), lock),
+	    0);
+	CHECK_RC(home_unlock(hm, lock), 0);
+	CHECK(!hm->dk->locked && memcmp(hm->dk->sign_sk, sk, 64) == 0 &&
+	    memcmp(hm->dk->kx_sk, xsk, 32) == 0);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(xsk, sizeof(xsk));
 	CHECK(hm->has_account);
 	CHECK(memcmp(hm->account_pk, pk, 32) == 0);
 	CHECK(strcmp(hm->name, DEVNAME) == 0);
@@ -851,7 +885,7 @@ test_two_handles(struct home *hm)
 	struct home *hm2;
 	int a = -1;
 
-	if (!CHECK_RC(home_open(homedir, 0, &hm2), 0))
+	if (!CHECK_RC(home_open_pass(homedir, PASS, strlen(PASS), &hm2), 0))
 		return;
 	CHECK_RC(add(hm, "{\"service\":\"two\",\"id\":\"first\"}", &a), 0);
 	CHECK(a == 1);
