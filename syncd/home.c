@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "backup.h"
 #include "home.h"
 #include "kith_err.h"
 #include "kith_util.h"
@@ -200,7 +201,7 @@ write_account(struct home *hm, const char *name, const uint8_t *seed,
     struct roster *r, const uint8_t *sk, const uint8_t sp[ACCOUNT_SEALED_LEN],
     const uint8_t sr[ACCOUNT_SEALED_LEN], const uint8_t *key)
 {
-	uint8_t cert[CERT_MAXLEN], *idkey;
+	uint8_t cert[CERT_MAXLEN], *idkey, bpk[32];
 	size_t certlen;
 	int rc;
 
@@ -218,6 +219,8 @@ write_account(struct home *hm, const char *name, const uint8_t *seed,
 	    ACCOUNT_SEALED_LEN)) ||
 	    (rc = store_meta_put(hm->st, "roster", r->blob, r->bloblen)) ||
 	    (rc = store_meta_put(hm->st, "cert", cert, certlen)) ||
+	    (backup_keypair(seed, NULL, bpk),
+	    rc = store_meta_put(hm->st, "backup_pk", bpk, 32)) ||
 	    (rc = hist_create_keys(hm->st, hm->dk, idkey, r->epoch, key))) {
 		store_rollback(hm->st);
 		goto done;
@@ -420,6 +423,35 @@ fail:
 }
 
 int
+home_backup_pk(struct home *hm, uint8_t bpk[static 32])
+{
+	uint8_t *v;
+	size_t len;
+	int rc;
+
+	if ((rc = store_meta_get(hm->st, "backup_pk", &v, &len)) != 0)
+		return (rc);
+	if (len == 32)
+		memcpy(bpk, v, 32);
+	else
+		rc = KITH_ECORRUPT;
+	free(v);
+	return (rc);
+}
+
+/* Whoever learns the seed on this device records the backup public key. */
+static void
+keep_backup_pk(struct home *hm, const uint8_t seed[32])
+{
+	uint8_t bpk[32], held[32];
+
+	if (home_backup_pk(hm, held) == 0 || store_in_tx(hm->st))
+		return;
+	backup_keypair(seed, NULL, bpk);
+	(void)store_meta_put(hm->st, "backup_pk", bpk, 32);
+}
+
+int
 home_seal_device(struct home *hm, const uint8_t lock[static DEVKEY_LOCKLEN])
 {
 
@@ -451,6 +483,7 @@ home_lockkey(struct home *hm, const uint8_t *pass, size_t plen,
 	if ((rc = home_account_sk(hm, pass, plen, &sk)) != 0)
 		return (rc);
 	devkey_lockkey(sk, hm->dk->sign_pk, lock);
+	keep_backup_pk(hm, sk);
 	sodium_free(sk);
 	return (0);
 }
@@ -471,8 +504,10 @@ home_lockkey_code(struct home *hm, const uint8_t code[static RECOVERY_BYTES],
 	sodium_memzero(sk, sizeof(sk));
 	if (memcmp(pk, hm->account_pk, 32) != 0)	/* not secret: public */
 		rc = KITH_EBADPASS;
-	else
+	else {
 		devkey_lockkey(seed, hm->dk->sign_pk, lock);
+		keep_backup_pk(hm, seed);
+	}
 	sodium_free(seed);
 	return (rc);
 }

@@ -122,6 +122,13 @@ int home_lockkey_code(struct home *hm, const uint8_t code[static RECOVERY_BYTES]
 int home_unlock(struct home *hm, const uint8_t lock[static DEVKEY_LOCKLEN]);
 
 /**
+ * home_backup_pk(hm, bpk): the account's backup public key (backup.h), as
+ * recorded on this device.  Returns 0, KITH_ENOENT (not known here yet:
+ * 'kith unlock' once with the passphrase records it) or a store error.
+ */
+int home_backup_pk(struct home *hm, uint8_t bpk[static 32]);
+
+/**
  * home_seal_device(hm, lock): seal device.key under ${lock} if it is not
  * sealed yet (done when an account is made, joined or recovered).
  */

@@ -8,6 +8,7 @@
 #include "chan.h"
 #include "kith_err.h"
 #include "kith_util.h"
+#include "backup.h"
 #include "pair.h"
 
 #define PAIR_V1 1
@@ -178,9 +179,10 @@ enrol(struct home *hm, const struct pair_ui *ui, const uint8_t sign_pk[32],
 	/* Kept, so that a joiner cut before it stored it gets it again. */
 	if ((rc = cert_save(hm, sign_pk, cert, *certlen)) != 0)
 		goto done;
-	/* The joiner's lock key follows the certificate (§8.1). */
+	/* The joiner's lock key and the backup key follow it (§8.1). */
 	devkey_lockkey(sk, sign_pk, cert + *certlen);
-	*certlen += DEVKEY_LOCKLEN;
+	backup_keypair(sk, NULL, cert + *certlen + DEVKEY_LOCKLEN);
+	*certlen += DEVKEY_LOCKLEN + 32;
 done:
 	roster_free(r);
 	sodium_free(sk);
@@ -235,7 +237,7 @@ pair_serve(struct home *hm, const struct ticket *t, struct pair_state *ps,
 	struct store_vv *have = NULL;
 	uint8_t *buf = NULL, sign_pk[32], h[NOISE_HASHLEN], type, why;
 	uint8_t pm[sizeof(proof_ctx) - 1 + NOISE_HASHLEN];
-	uint8_t cert[CERT_MAXLEN + DEVKEY_LOCKLEN], *certp = NULL;
+	uint8_t cert[CERT_MAXLEN + DEVKEY_LOCKLEN + 32], *certp = NULL;
 	char name[ROSTER_NAMEMAX + 1];
 	size_t len, nl, certlen = 0;
 	int rc;
@@ -324,8 +326,10 @@ pair_serve(struct home *hm, const struct ticket *t, struct pair_state *ps,
 			certlen = 0;
 		else {
 			/* No passphrase asked: no lock key (zeros). */
-			memset(cert + certlen, 0, DEVKEY_LOCKLEN);
-			certlen += DEVKEY_LOCKLEN;
+			memset(cert + certlen, 0, DEVKEY_LOCKLEN + 32);
+			(void)home_backup_pk(hm, cert + certlen +
+			    DEVKEY_LOCKLEN);
+			certlen += DEVKEY_LOCKLEN + 32;
 		}
 	}
 	certp = certlen > 0 ? cert : NULL;
@@ -354,7 +358,7 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 	const struct roster_dev *d;
 	struct roster_dev cd;
 	uint8_t acct[32 + 2 * ACCOUNT_SEALED_LEN], type;
-	uint8_t lock[DEVKEY_LOCKLEN] = { 0 };
+	uint8_t lock[DEVKEY_LOCKLEN] = { 0 }, bpk[32] = { 0 };
 	size_t len;
 	int rc;
 
@@ -408,13 +412,17 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 		goto fail;
 	}
 	if (len > 0) {
-		/* certificate || the lock key of this device (zeros: none) */
-		if (len <= DEVKEY_LOCKLEN) {
+		/*
+		 * certificate || this device's lock key || the account's
+		 * backup public key (zeros: not given)
+		 */
+		if (len <= DEVKEY_LOCKLEN + 32) {
 			rc = KITH_EPROTO;
 			goto fail;
 		}
-		len -= DEVKEY_LOCKLEN;
+		len -= DEVKEY_LOCKLEN + 32;
 		memcpy(lock, buf + len, DEVKEY_LOCKLEN);
+		memcpy(bpk, buf + len + DEVKEY_LOCKLEN, 32);
 		if (cert_verify(buf, len, acct, &cd) != 0 ||
 		    sodium_memcmp(cd.sign_pk, hm->dk->sign_pk, 32) != 0 ||
 		    sodium_memcmp(cd.kx_pk, hm->dk->kx_pk, 32) != 0 ||
@@ -427,6 +435,9 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 	if ((rc = store_begin(hm->st)) != 0)
 		goto fail;
 	if (len > 0 && (rc = store_meta_put(hm->st, "cert", buf, len)) != 0)
+		goto rollback;
+	if (!sodium_is_zero(bpk, 32) &&
+	    (rc = store_meta_put(hm->st, "backup_pk", bpk, 32)) != 0)
 		goto rollback;
 	if ((rc = chan_recv(c, &type, buf, &len)) != 0)
 		goto rollback;

@@ -36,6 +36,8 @@ int cmd_revoke(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_passphrase(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 int cmd_roster(int argc, char **argv);
 int cmd_invite(int argc, char **argv);
 int cmd_contacts(int argc, char **argv);

@@ -361,7 +361,8 @@ cmd_recover(int argc, char **argv)
 			    " device revoked after it was written is active"
 			    " again here, and devices holding the newer one"
 			    " will not take this one (docs/PROTOCOL.md 10.1).\n",
-			    rosterfile);
+			    rosterfile != NULL ? rosterfile :
+			    "the roster of the restored backup");
 		if (!(hm->roster->flags & ROSTER_F_RESET) && !revoke)
 			printf("Roster version %llu keeps your %zu other"
 			    " device%s: run 'kithd --peer HOST:PORT' with the"

@@ -50,6 +50,12 @@ static const struct {
 	    "  invite list | revoke ID | verify FILE|--code TEXT" },
 	{ "contacts", cmd_contacts, "contacts               verified contacts,"
 	    " met in person" },
+	{ "backup", cmd_backup, "backup --init DIR | backup [--to DIR]\n"
+	    "                         encrypted, incremental backups (the agent"
+	    " makes them\n"
+	    "                         by itself when a target is mounted)" },
+	{ "restore", cmd_restore, "restore DIR            rebuild history on a"
+	    " new device from a backup" },
 };
 
 static void
