@@ -180,7 +180,8 @@ backup_probe(const char *dir, const uint8_t bpk[static 32],
  */
 static void
 file_key(uint8_t key[32], const uint8_t shared[32], const char *magic,
-    uint64_t number, const uint8_t epk[32], const uint8_t bpk[32])
+    const uint8_t *clear, size_t clen, uint64_t number,
+    const uint8_t epk[32], const uint8_t bpk[32])
 {
 	crypto_generichash_state st;
 	uint8_t n[8];
@@ -189,6 +190,9 @@ file_key(uint8_t key[32], const uint8_t shared[32], const char *magic,
 	crypto_generichash_init(&st, shared, 32, 32);
 	crypto_generichash_update(&st, file_ctx, sizeof(file_ctx) - 1);
 	crypto_generichash_update(&st, (const uint8_t *)magic, 8);
+	/* The clear header too: a seal swapped in opens nothing. */
+	if (clen > 0)
+		crypto_generichash_update(&st, clear, clen);
 	crypto_generichash_update(&st, n, 8);
 	crypto_generichash_update(&st, epk, 32);
 	crypto_generichash_update(&st, bpk, 32);
@@ -251,7 +255,7 @@ sf_open(struct sfile *f, const char *dir, const char *name,
 		rc = KITH_EINVAL;
 		goto out;
 	}
-	file_key(key, shared, magic, number, epk, bpk);
+	file_key(key, shared, magic, clear, clen, number, epk, bpk);
 	crypto_secretstream_xchacha20poly1305_init_push(&f->ss, hdr, key);
 	if ((rc = sf_put(f, (const uint8_t *)magic, 8)) == 0 &&
 	    (clen == 0 || (rc = sf_put(f, clear, clen)) == 0) &&
@@ -383,7 +387,8 @@ sf_read(const char *path, const char *magic, size_t clen, uint64_t number,
 	total = hlen;
 	if (crypto_scalarmult(shared, bsk, head + 8 + clen) != 0)
 		goto out;
-	file_key(key, shared, magic, number, head + 8 + clen, bpk);
+	file_key(key, shared, magic, head + 8, clen, number, head + 8 + clen,
+	    bpk);
 	if (crypto_secretstream_xchacha20poly1305_init_pull(&ss,
 	    head + 8 + clen + 32, key) != 0)
 		goto out;
@@ -797,7 +802,7 @@ backup_run(const struct backup_src *src, const char *dir,
 	struct store_vv *vv = NULL;
 	uint8_t *body = NULL, rh[32];
 	size_t blen, i, cap = 0;
-	uint64_t n, bytes, segnum = 0, now = kith_now();
+	uint64_t bytes, newrecs, segnum = 0, now = kith_now();
 	int rc, lockfd = -1, full, intx = 0, segdone = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -825,10 +830,10 @@ backup_run(const struct backup_src *src, const char *dir,
 	if ((rc = store_begin(src->st)) != 0)
 		goto out;
 	intx = 1;
-	if ((rc = store_count(src->st, full ? NULL : state->vv, 0, &n,
-	    &bytes)) != 0)
+	if ((rc = store_count(src->st, full ? NULL : state->vv, 0, &newrecs,
+	    NULL)) != 0)
 		goto out;
-	if (!full && n == 0 &&
+	if (!full && newrecs == 0 &&
 	    sodium_memcmp(rh, state->rosterhash, 32) == 0) {
 		res->uptodate = 1;
 		res->number = state->number;
@@ -885,7 +890,7 @@ backup_run(const struct backup_src *src, const char *dir,
 	sa.vv = vv;
 	sa.cap = cap;
 	sa.src = src;
-	(void)store_count(src->st, full ? NULL : state->vv, 0, &sa.tot, NULL);
+	sa.tot = newrecs;
 	if ((rc = store_scan(src->st, full ? NULL : state->vv, 0, seg_one,
 	    &sa)) != 0)
 		goto out;

@@ -138,6 +138,8 @@ cmd_backup(int argc, char **argv)
 		rc = backup_init(abs, bpk, id);
 		if (rc == 0 || rc == KITH_EEXIST)
 			rc = bk_target_add(hm, id, abs);
+		if (rc == 0)
+			cli_agent_poke(hm);	/* it backs up there now */
 		home_close(hm);
 		if (rc == KITH_EPERM)
 			return (cli_fail(rc, "%s is the backup target of"

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bkhome.h"
 #include "cli.h"
 #include "ctlsock.h"
 #include "kith_err.h"
@@ -171,8 +172,61 @@ agent_status(const struct home *hm)
 	    json_object_get(resp, "port"), "peers",
 	    json_object_get(resp, "peers"));
 	json_object_set(o, "mdns", json_object_get(resp, "mdns"));
+	json_object_set(o, "locked", json_object_get(resp, "locked"));
+	json_object_set(o, "backups", json_object_get(resp, "backups"));
 	json_decref(resp);
 	return (o);
+}
+
+/* The last backup to each known target, as kept in meta. */
+static json_t *
+backups_json(struct home *hm)
+{
+	struct bk_target *t;
+	json_t *a = json_array(), *o;
+	size_t n, i;
+	char *text;
+
+	if (bk_targets(hm, &t, &n) != 0)
+		return (a);
+	for (i = 0; i < n; i++) {
+		text = bk_result_text(hm->st, t[i].id);
+		if (text == NULL || (o = json_loads(text, 0, NULL)) == NULL)
+			o = json_pack("{s:s, s:n}", "path", t[i].path, "time");
+		free(text);
+		json_array_append_new(a, o);
+	}
+	free(t);
+	return (a);
+}
+
+static void
+backups_print(struct home *hm)
+{
+	json_t *a = backups_json(hm), *o;
+	size_t i;
+
+	json_array_foreach(a, i, o) {
+		const char *path = json_string_value(json_object_get(o,
+		    "path"));
+
+		if (json_object_get(o, "ok") == NULL)
+			printf("backup:   %s: none yet (backed up when"
+			    " mounted)\n", path);
+		else if (json_is_true(json_object_get(o, "ok")))
+			printf("backup:   %s: backup %lld at %s, %lld"
+			    " records\n", path, (long long)json_integer_value(
+			    json_object_get(o, "number")), cli_when((uint64_t)
+			    json_integer_value(json_object_get(o, "time"))),
+			    (long long)json_integer_value(json_object_get(o,
+			    "total")));
+		else
+			printf("backup:   %s: FAILED at %s: %s\n", path,
+			    cli_when((uint64_t)json_integer_value(
+			    json_object_get(o, "time"))), json_string_value(
+			    json_object_get(o, "error")));
+	}
+	json_decref(a);
 }
 
 int
@@ -224,6 +278,9 @@ cmd_status(int argc, char **argv)
 			json_object_set_new(o, "epoch",
 			    json_integer(hist_epoch(hm->h)));
 		json_object_set_new(o, "agent", agent);
+		json_object_set_new(o, "locked", json_boolean(hm->dk->locked &&
+		    !json_is_false(json_object_get(agent, "locked"))));
+		json_object_set_new(o, "backups", backups_json(hm));
 		cli_json_out(o);
 	} else {
 		printf("home:     %s\n", cli.home);
@@ -260,6 +317,10 @@ cmd_status(int argc, char **argv)
 				    (long long)json_integer_value(
 				    json_object_get(p, "received")));
 		}
+		if (json_is_true(json_object_get(agent, "locked")))
+			printf("locked:   the agent waits for 'kith unlock'"
+			    " before it syncs\n");
+		backups_print(hm);
 		json_decref(agent);
 	}
 	home_close(hm);

@@ -116,12 +116,20 @@ struct agent {
 	 * known (kith commands ask for it instead of the passphrase).
 	 */
 	int running;		/* peers, listener and mDNS started */
+	struct bk *bk;		/* automatic backups (bk.c) */
 	uint8_t *lock;		/* sodium_malloc, DEVKEY_LOCKLEN, or NULL */
 };
 
 /* main.c */
 int ag_go(struct agent *ag);
 int ag_unlock(struct agent *ag, const uint8_t *pass, size_t plen);
+
+/* bk.c */
+void bk_tick(struct agent *ag);
+void bk_poke(struct agent *ag);
+json_t *bk_status_json(struct agent *ag);
+void bk_stop(struct agent *ag);
+void bk_free(struct agent *ag);
 
 /* log.c */
 void ag_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

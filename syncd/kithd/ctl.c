@@ -26,7 +26,7 @@
 #define READ_BYTESMAX ((size_t)16 << 20)	/* per page, past one record */
 
 enum { EV_RECORD = 1, EV_PEER = 2, EV_DEVICE = 4, EV_CONTACT = 8,
-    EV_ALL = 15 };
+    EV_BACKUP = 16, EV_ALL = 31 };
 
 struct client {
 	struct client *next;
@@ -68,6 +68,8 @@ ev_bit(const char *kind)
 		return (EV_DEVICE);
 	if (strcmp(kind, "contact") == 0)
 		return (EV_CONTACT);
+	if (strcmp(kind, "backup") == 0)
+		return (EV_BACKUP);
 	return (0);
 }
 
@@ -460,6 +462,7 @@ op_status(struct agent *ag, json_t *resp)
 	json_object_set_new(resp, "pid", json_integer((json_int_t)getpid()));
 	json_object_set_new(resp, "locked",
 	    json_boolean(ag->hm->dk->locked));
+	json_object_set_new(resp, "backups", bk_status_json(ag));
 	return (0);
 }
 
@@ -530,7 +533,7 @@ op_subscribe(struct client *c, json_t *req, json_t *resp, const char **msg)
 		subs = EV_ALL;
 	else if (!json_is_array(evs)) {
 		*msg = "\"events\" is a list of \"record\", \"peer\","
-		    " \"device\"";
+		    " \"device\", \"contact\", \"backup\"";
 		return (-1);
 	}
 	json_array_foreach(evs, i, e) {
@@ -552,6 +555,8 @@ op_subscribe(struct client *c, json_t *req, json_t *resp, const char **msg)
 		json_array_append_new(out, json_string("device"));
 	if (c->subs & EV_CONTACT)
 		json_array_append_new(out, json_string("contact"));
+	if (c->subs & EV_BACKUP)
+		json_array_append_new(out, json_string("backup"));
 	json_object_set_new(resp, "events", out);
 	return (0);
 }
@@ -614,7 +619,9 @@ handle(struct client *c, const char *line, size_t len)
 	else if (strcmp(o, "rescan") == 0) {
 		ag_check_disk(ag);
 		disc_invites(ag);
-	}
+		bk_poke(ag);
+	} else if (strcmp(o, "backup") == 0)
+		bk_poke(ag);
 	else {
 		code = "unknown_op";
 		msg = "unknown op: see docs/API.md";

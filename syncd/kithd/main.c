@@ -74,6 +74,7 @@ shutdown_agent(void)
 	ag_tx_commit(&ag);
 	sess_close_all(&ag, "agent stopping");
 	disc_stop(&ag);
+	bk_stop(&ag);
 	ctl_stop(&ag);
 	uv_timer_stop(&ag.tick);
 	uv_timer_stop(&ag.commit_tm);
@@ -104,6 +105,7 @@ on_tick(uv_timer_t *t)
 		return;
 	disc_tick(&ag);
 	sess_tick(&ag);
+	bk_tick(&ag);
 }
 
 /* Everything that needs this device's keys: peers, listener, mDNS. */
@@ -433,6 +435,7 @@ main(int argc, char **argv)
 	free(ag.ignored);
 	free(ag.manual);
 	json_decref(ag.tx_events);
+	bk_free(&ag);
 	sodium_free(ag.lock);
 	home_close(ag.hm);
 	ag_log("stopped");

@@ -922,11 +922,15 @@ inv_card(struct sess *s, const uint8_t *f, size_t len)
 		return (KITH_EPROTO);
 	}
 	kith_hex(res.token, INVITE_TOKENLEN, tok);
+	kith_hex(res.account_pk, 32, acct);
+	/*
+	 * Logs name accounts by key, never by alias: the log may rest in
+	 * the home, and contact names are encrypted there (§3.7).
+	 */
 	if (res.rc == 0) {
-		ag_log("invitation %.8s answered by %s from %s: now a verified"
-		    " contact%s", tok, res.alias, s->addr, res.fresh ? "" :
-		    " (answered before)");
-		kith_hex(res.account_pk, 32, acct);
+		ag_log("invitation %.8s answered by account %.8s from %s: now"
+		    " a verified contact%s", tok, acct, s->addr, res.fresh ?
+		    "" : " (answered before)");
 		if ((ev = json_pack("{s:s, s:s, s:s, s:s, s:b}", "change",
 		    "contact", "invitation", tok, "alias", res.alias,
 		    "account", acct, "new", res.fresh)) != NULL)
@@ -936,9 +940,9 @@ inv_card(struct sess *s, const uint8_t *f, size_t len)
 			sess_push_all(ag);
 		}
 	} else
-		ag_log("refused the answer of %s (%s) to invitation %.8s: %s",
-		    res.alias[0] ? res.alias : "?", s->addr, tok,
-		    invx_reason(res.why));
+		ag_log("refused the answer of account %.8s (%s) to"
+		    " invitation %.8s: %s", res.alias[0] ? acct : "?",
+		    s->addr, tok, invx_reason(res.why));
 	rc = send_raw(s, reply, rlen);
 	free(reply);
 	s->close_after = 1;

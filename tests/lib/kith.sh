@@ -243,7 +243,10 @@ kithd_start() {
 	done
 	[ -x "$KITHD" ] || fail "kithd not built at $KITHD"
 	! kithd_running "$h" || fail "kithd runs on $h already"
-	pid=$(host_bg "$h" env ${envs[@]+"${envs[@]}"} "$KITHD" \
+	# KITHD_WRAP: a command prefix, e.g. "nsenter -t PID -m" to run it
+	# in a mount namespace of the scenario's.
+	# shellcheck disable=SC2086
+	pid=$(host_bg "$h" ${KITHD_WRAP-} env ${envs[@]+"${envs[@]}"} "$KITHD" \
 		--home "$(kith_home "$h")" --foreground -v "$@")
 	log=$(host_bg_log "$h")
 	echo "$pid" > "$HOSTS_TMP/$h/kithd.pid"

@@ -68,7 +68,7 @@ scan=$(kith_on b invite scan "$HOSTS_TMP/inv1.png" --alias bob 2>&1) ||
 grep -q "found on the local network by mDNS" <<<"$scan" || fail "not found by mDNS: $scan"
 grep -q "^Inviter's account fingerprint: $fp_a " <<<"$scan" || fail "b was not shown alice's fingerprint: $scan"
 grep -q "Answered over the network" <<<"$scan" || fail "no LAN answer: $scan"
-wait_log a1 "invitation [0-9a-f]{8} answered by bob from 192.0.2.173" 10
+wait_log a1 "invitation [0-9a-f]{8} answered by account [0-9a-f]{8} from 192.0.2.173" 10
 fp_b=$(own_fp b)
 kith_on a1 --json contacts > "$HOSTS_TMP/a1.contacts"
 kith_on b --json contacts > "$HOSTS_TMP/b.contacts"
@@ -95,7 +95,7 @@ before=$(digest c)
 must_fail "refused the answer: it has been used as many times as it allows; nothing was stored" \
 	kith_on c invite scan "$HOSTS_TMP/inv1.png" --alias carol
 [ "$(digest c)" = "$before" ] || fail "c's history changed after the refusal"
-wait_log a1 "refused the answer of carol .* used as many times" 10
+wait_log a1 "refused the answer of account [0-9a-f]{8} .* used as many times" 10
 [ "$(kith_on c --json contacts | jget contacts)" = "[]" ] || fail "c holds a contact"
 pass "(c) carol, second on a single-use invitation, refused by a1's agent; nothing stored"
 
@@ -123,7 +123,7 @@ before=$(digest c)
 must_fail "refused the answer: the inviter withdrew it; nothing was stored" \
 	kith_on c invite scan "$HOSTS_TMP/inv3.png" --alias carol
 [ "$(digest c)" = "$before" ] || fail "c's history changed"
-wait_log a1 "refused the answer of carol .* withdrew it" 10
+wait_log a1 "refused the answer of account [0-9a-f]{8} .* withdrew it" 10
 kith_on a1 --json invite list | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
