@@ -110,7 +110,8 @@ root_of(const char *dir, char root[static PATH_MAX])
 	if (snprintf(root, PATH_MAX, "%s/%s", dir, BACKUP_DIRNAME) >=
 	    PATH_MAX)
 		return (KITH_EINVAL);
-	return (stat(root, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 :
+	/* A link there could send writes anywhere the user may write. */
+	return (lstat(root, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 :
 	    KITH_ENOENT);
 }
 
@@ -144,6 +145,38 @@ backup_init(const char *dir, const uint8_t bpk[static 32],
 	return (0);
 }
 
+/*
+ * A marker found on any mounted volume: a regular file, not a link, read
+ * without blocking (a FIFO there must not stall the agent's worker).
+ */
+static int
+read_marker(const char *path, uint8_t **out, size_t *len)
+{
+	struct stat sb;
+	uint8_t *b;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return (errno == ENOENT || errno == ENOTDIR ? KITH_ENOENT :
+		    KITH_ECORRUPT);
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size > 4096 || (b = malloc(4097)) == NULL) {
+		close(fd);
+		return (KITH_ECORRUPT);
+	}
+	n = read(fd, b, 4097);
+	close(fd);
+	if (n < 0 || n > 4096) {
+		free(b);
+		return (KITH_ECORRUPT);
+	}
+	*out = b;
+	*len = (size_t)n;
+	return (0);
+}
+
 int
 backup_probe(const char *dir, const uint8_t bpk[static 32],
     uint8_t id[static BACKUP_IDLEN])
@@ -156,8 +189,8 @@ backup_probe(const char *dir, const uint8_t bpk[static 32],
 	if ((rc = root_of(dir, root)) != 0)
 		return (rc);
 	snprintf(path, sizeof(path), "%s/TARGET", root);
-	if ((rc = kith_file_read(path, 4096, &b, &len)) != 0)
-		return (rc == KITH_ENOENT ? rc : KITH_ECORRUPT);
+	if ((rc = read_marker(path, &b, &len)) != 0)
+		return (rc);
 	if (len != TARGET_LEN || memcmp(b, MAGIC_TARGET, 8) != 0) {
 		free(b);
 		return (KITH_ECORRUPT);
@@ -815,9 +848,16 @@ backup_run(const struct backup_src *src, const char *dir,
 	snprintf(setdir, sizeof(setdir), "%s/%s", root, res->set);
 	if (mkdir(setdir, 0700) != 0 && errno != EEXIST)
 		return (errno_rc());
+	{
+		struct stat sb;
+
+		if (lstat(setdir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+			return (KITH_EPERM);	/* a link planted there */
+	}
 	/* One writer per set: kithd and `kith backup` may both try. */
 	snprintf(path, sizeof(path), "%s/LOCK", setdir);
-	if ((lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+	if ((lockfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1)
 		return (errno_rc());
 	if (flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
 		close(lockfd);
@@ -826,8 +866,11 @@ backup_run(const struct backup_src *src, const char *dir,
 
 	crypto_generichash(rh, 32, src->roster, src->rosterlen, NULL, 0);
 	full = !state_matches(setdir, state) || state->nseg >= BACKUP_MAXSEG;
-	/* One read transaction: counts, vector and scan see one snapshot. */
-	if ((rc = store_begin(src->st)) != 0)
+	/*
+	 * One read transaction: counts, vector and scan see one snapshot,
+	 * and sync writing meanwhile never waits for the medium.
+	 */
+	if ((rc = store_begin_read(src->st)) != 0)
 		goto out;
 	intx = 1;
 	if ((rc = store_count(src->st, full ? NULL : state->vv, 0, &newrecs,

@@ -296,7 +296,7 @@ struct rs_arg {
 	struct home *hm;
 	void (*progress)(void *, uint64_t, uint64_t);
 	void *arg;
-	uint64_t n, tot, stored;
+	uint64_t n, tot, stored, unread;
 };
 
 static int
@@ -307,11 +307,18 @@ rs_one(void *arg, const struct store_rec *rec)
 	size_t len;
 	int rc, added;
 
-	/* Every record must open with the keys of the backup. */
-	if ((rc = hist_open_rec(a->hm->h, rec, &json, &len)) != 0)
-		return (KITH_ECORRUPT);
-	sodium_memzero(json, len);
-	free(json);
+	/*
+	 * Each record is tried with the backup's keys.  The segment is
+	 * already pinned by the signed manifest, so one that does not open
+	 * (an epoch whose key the writer never had, as sync may store) is
+	 * kept as it was, encrypted, and counted: one such record must not
+	 * make every backup unrestorable.
+	 */
+	if (hist_open_rec(a->hm->h, rec, &json, &len) == 0) {
+		sodium_memzero(json, len);
+		free(json);
+	} else
+		a->unread++;
 	if ((rc = store_rec_put(a->hm->st, rec, &added)) != 0)
 		return (rc);
 	a->stored += added != 0;
@@ -324,13 +331,13 @@ int
 bk_restore(struct home *hm, const char *dir,
     const struct backup_manifest *m, const uint8_t seed[static 32],
     void (*progress)(void *arg, uint64_t n, uint64_t tot), void *arg,
-    uint64_t *stored)
+    uint64_t *stored, uint64_t *unread)
 {
 	struct rs_arg a;
 	uint8_t lock[DEVKEY_LOCKLEN], bpk[32];
 	int rc;
 
-	*stored = 0;
+	*stored = *unread = 0;
 	if (hm->has_account)
 		return (KITH_EHAVEACCOUNT);
 	if (hm->dk->locked)
@@ -360,6 +367,7 @@ bk_restore(struct home *hm, const char *dir,
 	if ((rc = store_commit(hm->st)) != 0)
 		goto fail;
 	*stored = a.stored;
+	*unread = a.unread;
 	if (progress != NULL)
 		progress(arg, a.n, a.tot);
 	devkey_lockkey(seed, hm->dk->sign_pk, lock);

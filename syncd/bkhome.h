@@ -82,14 +82,15 @@ const char *bk_error_text(int rc);
  * (opened with backup_open) into the fresh home ${hm}, in one
  * transaction: the account (public key and seals), the roster it held
  * (kept as "restored_roster": the device is not enrolled), the history
- * keys, and every record, each checked to decrypt.  Then device.key is
+ * keys, and every record, each tried with those keys (*${unread} counts
+ * those that do not open: they are kept encrypted, as sync would).  Then device.key is
  * sealed under this device's lock key.  Nothing is kept on any error.
- * Returns 0, KITH_EHAVEACCOUNT, KITH_ECORRUPT (a segment or a record is
- * damaged), or a store error.
+ * Returns 0, KITH_EHAVEACCOUNT, KITH_ECORRUPT (a segment is damaged),
+ * or a store error.
  */
 int bk_restore(struct home *hm, const char *dir,
     const struct backup_manifest *m, const uint8_t seed[static 32],
     void (*progress)(void *arg, uint64_t n, uint64_t tot), void *arg,
-    uint64_t *stored);
+    uint64_t *stored, uint64_t *unread);
 
 #endif

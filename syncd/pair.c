@@ -333,7 +333,9 @@ pair_serve(struct home *hm, const struct ticket *t, struct pair_state *ps,
 		}
 	}
 	certp = certlen > 0 ? cert : NULL;
-	if ((rc = send_account(c, hm, certp, certlen)) != 0)
+	rc = send_account(c, hm, certp, certlen);
+	sodium_memzero(cert, sizeof(cert));	/* it held the lock key */
+	if (rc != 0)
 		goto done;
 	if ((rc = xfer_have_recv(c, &have)) != 0)
 		goto done;
@@ -422,6 +424,7 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 		}
 		len -= DEVKEY_LOCKLEN + 32;
 		memcpy(lock, buf + len, DEVKEY_LOCKLEN);
+		sodium_memzero(buf + len, DEVKEY_LOCKLEN);
 		memcpy(bpk, buf + len + DEVKEY_LOCKLEN, 32);
 		if (cert_verify(buf, len, acct, &cd) != 0 ||
 		    sodium_memcmp(cd.sign_pk, hm->dk->sign_pk, 32) != 0 ||

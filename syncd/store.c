@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +78,17 @@ store_open(const char *path, store **out)
 	sqlite3_stmt *s;
 	int fd, uv = -1, rc = KITH_EDB;
 
-	/* Create the file ourselves so that it is 0600 from the start. */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+	/*
+	 * Create the file ourselves so that it is 0600 from the start; an
+	 * existing one is not opened here: closing a descriptor of it
+	 * drops every POSIX lock this process holds on it, including those
+	 * of its other connections.
+	 */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) != -1)
+		close(fd);
+	else if (errno != EEXIST)
 		return (KITH_EIO);
-	close(fd);
 
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return (KITH_ENOMEM);
@@ -198,6 +206,15 @@ store_begin(store *st)
 {
 
 	return (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+	    SQLITE_OK ? 0 : KITH_EDB);
+}
+
+int
+store_begin_read(store *st)
+{
+
+	/* Deferred: a snapshot at the first read; writers go on (WAL). */
+	return (sqlite3_exec(st->db, "BEGIN DEFERRED", NULL, NULL, NULL) ==
 	    SQLITE_OK ? 0 : KITH_EDB);
 }
 

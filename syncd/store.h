@@ -53,6 +53,13 @@ void store_close(store *st);
  * store_begin(st) / store_commit(st) / store_rollback(st): transactions.
  */
 int store_begin(store *st);
+
+/**
+ * store_begin_read(st): a read transaction: every read until
+ * store_rollback sees one snapshot, and takes no lock that would make a
+ * writer (another process, or kithd) wait.
+ */
+int store_begin_read(store *st);
 int store_commit(store *st);
 void store_rollback(store *st);
 

@@ -225,9 +225,10 @@ cmd_restore(int argc, char **argv)
 	uint8_t sealed[ACCOUNT_SEALED_LEN], *secret = NULL, *seed = NULL;
 	uint8_t code[RECOVERY_BYTES];
 	char setname[17];
-	uint64_t number, stored = 0;
+	uint64_t number, stored = 0, unread = 0;
+	uint8_t bpk[32], id[BACKUP_IDLEN];
 	size_t slen;
-	int i, rc;
+	int i, rc, secret_ok;
 
 	memset(&m, 0, sizeof(m));
 	codefile = getenv("KITH_RECOVERY_FILE");
@@ -292,22 +293,9 @@ cmd_restore(int argc, char **argv)
 		goto out;
 	}
 
-	/* The newest manifest that verifies; else the one before. */
-	rc = backup_open(dir, setname, number, seed, &m);
-	if ((rc == KITH_ECORRUPT || rc == KITH_EVERSION) && number > 1) {
-		fprintf(stderr, "kith: backup %llu in %s is damaged; trying"
-		    " backup %llu\n", (unsigned long long)number, dir,
-		    (unsigned long long)(number - 1));
-		number--;
-		rc = backup_open(dir, setname, number, seed, &m);
-	}
-	if (rc != 0) {
-		rc = cli_fail(rc, rc == KITH_EBADPASS ? "this recovery code"
-		    " does not open the backup in %s (another account's?);"
-		    " nothing was restored" : "the backup in %s is damaged"
-		    " (%s); nothing was restored", dir, kith_strerror(rc));
-		goto out;
-	}
+	/* Is the secret this target's account's?  Then failures are damage. */
+	backup_keypair(seed, NULL, bpk);
+	secret_ok = backup_probe(dir, bpk, id) == 0;
 	if (cli_open(CLI_CREATE | CLI_LOCKED, &hm) != 0) {
 		rc = 1;
 		goto out;
@@ -322,16 +310,46 @@ cmd_restore(int argc, char **argv)
 		    kith_strerror(rc));
 		goto out;
 	}
-	rc = bk_restore(hm, dir, &m, seed, cli.tty && !cli.json ?
-	    bk_progress : NULL, NULL, &stored);
-	cli_progress_end();
+	/*
+	 * The newest backup that verifies whole (manifest, segments,
+	 * records); a damaged one is skipped, all or nothing each time.
+	 */
+	for (rc = KITH_ENOENT; number > 0; number--) {
+		rc = backup_open(dir, setname, number, seed, &m);
+		if (rc == 0) {
+			rc = bk_restore(hm, dir, &m, seed, cli.tty &&
+			    !cli.json ? bk_progress : NULL, NULL, &stored,
+			    &unread);
+			cli_progress_end();
+			if (rc == 0)
+				break;
+			backup_manifest_free(&m);
+		}
+		if (rc == KITH_EBADPASS && !secret_ok)
+			break;		/* another account's backup */
+		if (rc != KITH_ECORRUPT && rc != KITH_EVERSION &&
+		    rc != KITH_EBADPASS)
+			break;
+		if (number > 1)
+			fprintf(stderr, "kith: backup %llu in %s is damaged;"
+			    " trying backup %llu\n", (unsigned long long)number,
+			    dir, (unsigned long long)(number - 1));
+		rc = KITH_ECORRUPT;
+	}
 	if (rc != 0) {
-		rc = cli_fail(rc, rc == KITH_ECORRUPT ? "the backup in %s is"
-		    " damaged: a segment or a record does not verify; nothing"
-		    " was restored" : "restore from %s failed: %s; nothing was"
-		    " restored", dir, kith_strerror(rc));
+		rc = cli_fail(rc, rc == KITH_EBADPASS ? "this recovery code"
+		    " does not open the backup in %s (another account's?);"
+		    " nothing was restored" : rc == KITH_ECORRUPT ? "every"
+		    " backup in %s is damaged (a manifest, a segment or a"
+		    " record does not verify); nothing was restored" :
+		    "restore from %s failed: %s; nothing was restored", dir,
+		    kith_strerror(rc));
 		goto out;
 	}
+	if (unread > 0)
+		fprintf(stderr, "kith: %llu record(s) could not be opened with"
+		    " the backup's keys (as on the device that wrote it);"
+		    " they are kept encrypted\n", (unsigned long long)unread);
 	if (cli.json)
 		cli_json_out(json_pack("{s:b, s:s, s:I, s:I, s:I, s:s}", "ok", 1,
 		    "set", m.set, "backup", (json_int_t)m.number, "time",

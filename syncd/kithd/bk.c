@@ -150,6 +150,7 @@ bk_work(uv_work_t *w)
 }
 
 static void spawn_next(struct bk *b);
+static void on_child_closed(uv_handle_t *h);
 
 static void
 on_out_alloc(uv_handle_t *h, size_t want, uv_buf_t *buf)
@@ -175,8 +176,11 @@ on_out_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	(void)buf;
 	if (n > 0)
 		b->olen += (size_t)n;
-	else if (n < 0)
+	else if (n < 0) {
+		/* EOF: all it said is here; close when the exit is too. */
 		uv_read_stop(st);
+		uv_close((uv_handle_t *)st, on_child_closed);
+	}
 }
 
 /* What the child said, told to the log and to subscribers. */
@@ -228,6 +232,17 @@ report(struct bk *b)
 }
 
 static void
+on_spawn_failed(uv_handle_t *h)
+{
+	struct bk *b = h->data;
+
+	if (++b->child == 0) {
+		b->busy = 0;
+		b->next = ag_now_ms() + BK_PERIOD_MS;	/* not every second */
+	}
+}
+
+static void
 on_child_closed(uv_handle_t *h)
 {
 	struct bk *b = h->data;
@@ -249,8 +264,8 @@ on_exit_cb(uv_process_t *p, int64_t status, int sig)
 	struct bk *b = p->data;
 
 	b->status = sig != 0 ? -1 : status;
+	/* The pipe closes at its EOF (on_out_read), which may come later. */
 	uv_close((uv_handle_t *)&b->proc, on_child_closed);
-	uv_close((uv_handle_t *)&b->out, on_child_closed);
 }
 
 /*
@@ -296,8 +311,10 @@ spawn_next(struct bk *b)
 	b->proc.data = b;
 	if ((r = uv_spawn(ag->loop, &b->proc, &po)) != 0) {
 		ag_log("backup: cannot start %s: %s", b->exe, uv_strerror(r));
-		uv_close((uv_handle_t *)&b->out, NULL);
-		b->busy = 0;
+		/* libuv wants both closed; busy ends when they are. */
+		b->child = -2;
+		uv_close((uv_handle_t *)&b->proc, on_spawn_failed);
+		uv_close((uv_handle_t *)&b->out, on_spawn_failed);
 		return;
 	}
 	b->child = 2;

@@ -19,8 +19,9 @@
  *     no file; a restore of the second backup gives N + M records;
  *  3. a wrong seed (random, or another account's) opens no manifest
  *     (KITH_EBADPASS), reads no segment, and restores nothing;
- *     a segment that is whole but holds a record that does not open is
- *     refused by bk_restore (KITH_ECORRUPT), which keeps nothing;
+ *     a segment that is whole but holds a record that does not open (as
+ *     sync may store one) is restored with that record kept encrypted
+ *     and counted as unread, and every other record readable;
  *     manifests written with a key that is not the device's (a new key
  *     pair with A's certificate, or A's public key with another secret
  *     key) do not open (KITH_ECORRUPT);
@@ -461,6 +462,9 @@ read_all(const char *target, const struct backup_manifest *m,
 	return (rc);
 }
 
+/* Records the last bk_restore could not open (kept encrypted). */
+static uint64_t last_unread;
+
 /* Find, open and restore the newest backup on ${target} into ${hm}. */
 static int
 restore_newest(struct home *hm, const char *target, const uint8_t seed[32],
@@ -476,7 +480,8 @@ restore_newest(struct home *hm, const char *target, const uint8_t seed[32],
 	if ((rc = backup_find(target, NULL, set, sp, &num)) != 0 ||
 	    (rc = backup_open(target, set, num, seed, &m)) != 0)
 		return (rc);
-	rc = bk_restore(hm, target, &m, seed, NULL, NULL, stored);
+	rc = bk_restore(hm, target, &m, seed, NULL, NULL, stored,
+	    &last_unread);
 	backup_manifest_free(&m);
 	return (rc);
 }
@@ -601,7 +606,8 @@ test_roundtrip(void)
 
 	/* Into a fresh home: the account and every record. */
 	h2 = fresh_home("restore1");
-	CHECK_RC(bk_restore(h2, t1, &m, A.seed, prog_cb, &pr, &stored), 0);
+	CHECK_RC(bk_restore(h2, t1, &m, A.seed, prog_cb, &pr, &stored,
+	    &last_unread), 0);
 	CHECK(stored == N);
 	CHECK(pr.calls >= 1 && pr.n == N && pr.tot == N);
 	CHECK(h2->has_account);
@@ -613,7 +619,8 @@ test_roundtrip(void)
 		holds_all(h2, N, __LINE__);
 		homes_equal(A.hm, h2, __LINE__);
 	}
-	CHECK_RC(bk_restore(h2, t1, &m, A.seed, NULL, NULL, &stored),
+	CHECK_RC(bk_restore(h2, t1, &m, A.seed, NULL, NULL, &stored,
+	    &last_unread),
 	    KITH_EHAVEACCOUNT);
 	CHECK(count_of(h2) == N);
 	backup_manifest_free(&m);
@@ -656,10 +663,12 @@ test_wrong_seed(void)
 	CHECK(read_all(t1, &m, rnd, &n) != 0);
 	CHECK(n == 0);
 	h = fresh_home("wrongseed");
-	CHECK(bk_restore(h, t1, &m, B.seed, NULL, NULL, &stored) != 0);
+	CHECK(bk_restore(h, t1, &m, B.seed, NULL, NULL, &stored,
+	    &last_unread) != 0);
 	CHECK(stored == 0);
 	CHECK(home_empty(h));
-	CHECK(bk_restore(h, t1, &m, rnd, NULL, NULL, &stored) != 0);
+	CHECK(bk_restore(h, t1, &m, rnd, NULL, NULL, &stored,
+	    &last_unread) != 0);
 	CHECK(home_empty(h));
 	backup_manifest_free(&m);
 	home_close(h);
@@ -669,7 +678,9 @@ test_wrong_seed(void)
 
 /*
  * A record that does not open (its box is noise), in a segment that is
- * otherwise whole: bk_restore checks every record and keeps nothing.
+ * otherwise whole (the signed manifest pins it): bk_restore keeps it as
+ * it was and counts it, so that one such record never makes every backup
+ * unrestorable.
  */
 static void
 test_bad_record(void)
@@ -700,9 +711,9 @@ test_bad_record(void)
 	backup_state_free(&st);
 
 	h = fresh_home("badrecord");
-	CHECK_RC(restore_newest(h, t3, B.seed, &stored), KITH_ECORRUPT);
-	CHECK(stored == 0);
-	CHECK(home_empty(h));
+	CHECK_RC(restore_newest(h, t3, B.seed, &stored), 0);
+	CHECK(stored == 1 && last_unread == 1);
+	CHECK_RC(store_rid_exists(h->st, rec.rid), 1);
 	home_close(h);
 }
 
@@ -942,7 +953,8 @@ test_tamper_segment(void)
 		    (i >= SEGHDR && rel == 1) || i == sz - 1 ||
 		    i == sz - 17 || i % 20000 == 0) {
 			restores++;
-			rc = bk_restore(h, t1, &m, A.seed, NULL, NULL, &stored);
+			rc = bk_restore(h, t1, &m, A.seed, NULL, NULL,
+			    &stored, &last_unread);
 			if (rc == 0 || !home_empty(h))
 				rsbad++;
 		}
@@ -988,7 +1000,7 @@ test_tamper_segment(void)
 		/* Restores: empty, at the first chunk boundary, and last. */
 		if (k == 0 || k == 4 || k == ncuts - 1) {
 			rc = bk_restore(h, t1, &m, A.seed, NULL, NULL,
-			    &stored);
+			    &stored, &last_unread);
 			if (rc == 0 || !home_empty(h))
 				rsbad++;
 		}
@@ -1012,7 +1024,7 @@ test_tamper_segment(void)
 		CHECK(read_all(t1, &m, A.seed, &n) != 0);
 		if (!h->has_account) {
 			CHECK(bk_restore(h, t1, &m, A.seed, NULL, NULL,
-			    &stored) != 0);
+			    &stored, &last_unread) != 0);
 			CHECK(home_empty(h));
 		}
 		free(x);
@@ -1022,7 +1034,8 @@ test_tamper_segment(void)
 	CHECK(unlink(p) == 0);
 	CHECK_RC(read_all(t1, &m, A.seed, &n), KITH_ECORRUPT);
 	if (!h->has_account) {
-		CHECK(bk_restore(h, t1, &m, A.seed, NULL, NULL, &stored) != 0);
+		CHECK(bk_restore(h, t1, &m, A.seed, NULL, NULL,
+		    &stored, &last_unread) != 0);
 		CHECK(home_empty(h));
 	}
 
@@ -1031,7 +1044,8 @@ test_tamper_segment(void)
 	CHECK_RC(read_all(t1, &m, A.seed, &n), 0);
 	CHECK(n == N);
 	if (!h->has_account) {
-		CHECK_RC(bk_restore(h, t1, &m, A.seed, NULL, NULL, &stored),
+		CHECK_RC(bk_restore(h, t1, &m, A.seed, NULL, NULL,
+		    &stored, &last_unread),
 		    0);
 		CHECK(stored == N);
 		if (h->h != NULL)
