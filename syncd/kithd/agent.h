@@ -117,6 +117,7 @@ struct agent {
 	 */
 	int running;		/* peers, listener and mDNS started */
 	struct bk *bk;		/* automatic backups (bk.c) */
+	unsigned bk_interval;	/* s between backups for new history */
 	uint8_t *lock;		/* sodium_malloc, DEVKEY_LOCKLEN, or NULL */
 };
 

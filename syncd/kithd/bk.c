@@ -1,6 +1,7 @@
 /*
  * bk.c: automatic backups.  Each second the agent looks at the mount
- * table; when it changed, when history changed, or every 30 s, a job on
+ * table; when it changed (at once), when history changed (at most every
+ * KITHD_BACKUP_INTERVAL s, default 30), or every 60 s, a job on
  * libuv's thread pool looks for this account's backup targets (the
  * mount points and the directories known), and `kith backup --to DIR`
  * backs up to each one found, in a child process: sync never waits for
@@ -21,7 +22,7 @@
 #include "kith_err.h"
 #include "kith_util.h"
 
-#define BK_PERIOD_MS 30000
+#define BK_PERIOD_MS 60000
 #define BK_MAXFOUND 16
 
 struct bk_found {
@@ -36,6 +37,7 @@ struct bk {
 	uint64_t next;		/* ms: next periodic look */
 	uint8_t mounts[32];	/* hash of the mount table last seen */
 	uint64_t nrec;		/* records held at the last look */
+	uint64_t last;		/* ms: the last look */
 	uint8_t rosterhash[32];
 	/* The look: filled on the loop thread, run on a worker. */
 	uint8_t bpk[32];
@@ -388,19 +390,27 @@ bk_tick(struct agent *ag)
 		memcpy(b->mounts, h, 32);
 		changed = 1;
 	}
-	if (ag->nrec != b->nrec) {
-		b->nrec = ag->nrec;
-		changed = 1;
-	}
-	if (ag->hm->roster != NULL &&
-	    memcmp(ag->hm->roster->hash, b->rosterhash, 32) != 0) {	/* not secret */
-		memcpy(b->rosterhash, ag->hm->roster->hash, 32);
-		changed = 1;
+	/*
+	 * New history waits for the interval since the last look: a busy
+	 * conversation makes one segment a while, not one per message
+	 * (each segment brings the next full backup nearer).
+	 */
+	if (now >= b->last + (uint64_t)ag->bk_interval * 1000) {
+		if (ag->nrec != b->nrec) {
+			b->nrec = ag->nrec;
+			changed = 1;
+		}
+		if (ag->hm->roster != NULL &&
+		    memcmp(ag->hm->roster->hash, b->rosterhash, 32) != 0) {	/* not secret */
+			memcpy(b->rosterhash, ag->hm->roster->hash, 32);
+			changed = 1;
+		}
 	}
 	if (!changed && !b->poked && now < b->next)
 		return;
 	b->poked = 0;
 	b->next = now + BK_PERIOD_MS;
+	b->last = now;
 	bk_launch(ag, b);
 }
 

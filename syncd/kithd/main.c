@@ -50,7 +50,9 @@ static const char usage[] =
     "\n"
     "Environment: KITHD_KEEPALIVE (seconds between keepalives, default 15;\n"
     "a peer silent for three is dropped), KITHD_TAG_WINDOW (seconds each\n"
-    "discovery name lasts, default 900), KITH_SOCKET (control socket path).\n";
+    "discovery name lasts, default 900), KITHD_BACKUP_INTERVAL (seconds\n"
+    "between backups of new history to a mounted target, default 30; a\n"
+    "mount is backed up at once), KITH_SOCKET (control socket path).\n";
 
 static struct agent ag;
 
@@ -353,6 +355,7 @@ main(int argc, char **argv)
 	ag.mdns = ag.mdns == 0;
 	ag.keepalive = env_secs("KITHD_KEEPALIVE", 15, 1, 3600);
 	ag.tagwin = env_secs("KITHD_TAG_WINDOW", 900, 1, 86400);
+	ag.bk_interval = env_secs("KITHD_BACKUP_INTERVAL", 30, 0, 86400);
 
 	/* Keys live in this process: no core dumps, no ptrace by others. */
 	(void)setrlimit(RLIMIT_CORE, &rl);

@@ -21,6 +21,7 @@
 #    backup: the previous
 #    backup restores exactly as it was; restarted, kithd completes the
 #    backup and no temporary file is left.
+# (KITHD_BACKUP_INTERVAL=3: new history is backed up 3 s apart, not 30.)
 # (d) A 8 MiB volume fills up: a clear error (log, status, command), no
 #    segment or temporary file left on it, the live store unchanged.
 # (e) No marker in any file of a's and c's homes, of the volume, or of a
@@ -93,7 +94,7 @@ kith_on a contacts | grep -q "$M_CONTACT" || fail "a does not list c's card"
 pass "markers planted in a body, a subject, a service name, contact names ($(elapsed) s)"
 
 # --- 1. locked at start ------------------------------------------------------
-KITHD_WRAP="nsenter -t $holder -m" kithd_start a KITH_PASSPHRASE_FILE=
+KITHD_WRAP="nsenter -t $holder -m" kithd_start a KITH_PASSPHRASE_FILE= KITHD_BACKUP_INTERVAL=3
 [ "$KITHD_PORT" = locked ] || fail "a's kithd did not start locked"
 [ "$(kith_on a status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["agent"]["locked"])')" = True ] ||
 	fail "status does not say the agent is locked"
@@ -177,7 +178,7 @@ inns "$KITH" --home "$HOSTS_TMP/a/r4" restore "$USB" --code-file "$HOSTS_TMP/cod
 	fail "restore after kill -9"
 inns "$KITH" --home "$HOSTS_TMP/a/r4" --passphrase-file "$PASSFILE" history export > "$HOSTS_TMP/r4.export"
 cmp -s "$HOSTS_TMP/a.export1" "$HOSTS_TMP/r4.export" || fail "after kill -9, the previous backup does not restore as it was"
-KITHD_WRAP="nsenter -t $holder -m" kithd_start a
+KITHD_WRAP="nsenter -t $holder -m" kithd_start a KITHD_BACKUP_INTERVAL=3
 nbig=$(kith_count a)
 wait_log a "backup to $USB: backup 4, 60000 new records \(incremental\), $nbig in all" 60
 inns sh -c "ls -a $set_dir" | grep -q '^\.tmp-' && fail "a temporary file was left after backup 4"
