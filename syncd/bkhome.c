@@ -364,16 +364,17 @@ bk_restore(struct home *hm, const char *dir,
 	}
 	if ((rc = backup_read(dir, m, seed, rs_one, &a)) != 0)
 		goto fail;
-	if ((rc = store_commit(hm->st)) != 0)
+	/* Sealed keys first, then the commit (as for a new account). */
+	devkey_lockkey(seed, hm->dk->sign_pk, lock);
+	rc = home_seal_device(hm, lock);
+	sodium_memzero(lock, sizeof(lock));
+	if (rc != 0 || (rc = store_commit(hm->st)) != 0)
 		goto fail;
 	*stored = a.stored;
 	*unread = a.unread;
 	if (progress != NULL)
 		progress(arg, a.n, a.tot);
-	devkey_lockkey(seed, hm->dk->sign_pk, lock);
-	rc = home_seal_device(hm, lock);
-	sodium_memzero(lock, sizeof(lock));
-	return (rc);
+	return (0);
 fail:
 	store_rollback(hm->st);
 	hm->has_account = 0;

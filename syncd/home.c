@@ -146,6 +146,13 @@ home_open(const char *dir, int create, struct home **out)
 		goto fail;
 	if ((rc = load_meta(hm)) != 0)
 		goto fail;
+	/*
+	 * Sealed keys and no account: an init, recover or restore sealed
+	 * them and then failed to commit.  Nothing was ever encrypted under
+	 * them: start again with new keys.
+	 */
+	if (hm->dk->locked && !hm->has_account && create)
+		devkey_renew(hm->dk);
 	if (!hm->dk->locked && (rc = home_load_hist(hm)) != 0)
 		goto fail;
 	*out = hm;
@@ -225,6 +232,16 @@ write_account(struct home *hm, const char *name, const uint8_t *seed,
 		store_rollback(hm->st);
 		goto done;
 	}
+	/*
+	 * device.key is written, sealed, before the account is committed:
+	 * the keys never rest in clear, and a crash in between leaves
+	 * sealed keys and no account, which home_open starts again from.
+	 */
+	devkey_lockkey(seed, hm->dk->sign_pk, idkey);
+	if ((rc = home_seal_device(hm, idkey)) != 0) {
+		store_rollback(hm->st);
+		goto done;
+	}
 	if ((rc = store_commit(hm->st)) != 0)
 		goto done;
 	snprintf(hm->name, sizeof(hm->name), "%s", name);
@@ -233,12 +250,7 @@ write_account(struct home *hm, const char *name, const uint8_t *seed,
 	roster_free(hm->roster);
 	hm->roster = r;		/* ours now: the caller must not free it */
 	(void)home_load_hist(hm);
-	/*
-	 * Then seal device.key (a crash in between leaves it open until
-	 * the next `kith unlock`, which seals it).
-	 */
-	devkey_lockkey(seed, hm->dk->sign_pk, idkey);
-	rc = home_seal_device(hm, idkey);
+	rc = 0;
 done:
 	sodium_free(idkey);
 	return (rc);
@@ -455,7 +467,7 @@ int
 home_seal_device(struct home *hm, const uint8_t lock[static DEVKEY_LOCKLEN])
 {
 
-	if (hm->dk->sealed)
+	if (hm->dk->sealed && !hm->dk->unsaved)
 		return (0);
 	return (devkey_seal(hm->dir, hm->dk, lock));
 }

@@ -41,6 +41,62 @@ devkey_derive(struct devkey *k)
 	    k->kx_sk, 32);
 }
 
+static void
+devkey_fresh(struct devkey *k)
+{
+	uint8_t seed[32];
+
+	memset(k, 0, sizeof(*k));
+	randombytes_buf(seed, sizeof(seed));
+	crypto_sign_seed_keypair(k->sign_pk, k->sign_sk, seed);
+	sodium_memzero(seed, sizeof(seed));
+	randombytes_buf(k->kx_sk, 32);
+	devkey_derive(k);
+	k->unsaved = 1;
+}
+
+void
+devkey_renew(struct devkey *k)
+{
+
+	devkey_fresh(k);
+}
+
+int
+devkey_save_clear(const char *dir, struct devkey *k)
+{
+	char path[PATH_MAX];
+	uint8_t *file;
+	ssize_t w;
+	int fd, rc = 0;
+
+	if (!k->unsaved)
+		return (0);
+	if (snprintf(path, sizeof(path), "%s/device.key", dir) >=
+	    (int)sizeof(path))
+		return (KITH_EINVAL);
+	if ((file = sodium_malloc(DEVKEY_FILELEN)) == NULL)
+		return (KITH_ENOMEM);
+	memcpy(file, DEVKEY_MAGIC, 8);
+	memcpy(file + 8, k->sign_sk, 64);
+	memcpy(file + 72, k->kx_sk, 32);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		sodium_free(file);
+		return (errno == EEXIST ? KITH_EEXIST : KITH_EIO);
+	}
+	w = write(fd, file, DEVKEY_FILELEN);
+	sodium_free(file);
+	if (w != (ssize_t)DEVKEY_FILELEN || fsync(fd) != 0) {
+		(void)unlink(path);
+		rc = KITH_EIO;
+	}
+	close(fd);
+	if (rc == 0)
+		k->unsaved = 0;
+	return (rc);
+}
+
 int
 devkey_load(const char *dir, int create, struct devkey **out)
 {
@@ -48,7 +104,7 @@ devkey_load(const char *dir, int create, struct devkey **out)
 	struct devkey *k;
 	uint8_t *buf = NULL;
 	size_t len;
-	int fd, rc;
+	int rc;
 
 	if (snprintf(path, sizeof(path), "%s/device.key", dir) >=
 	    (int)sizeof(path))
@@ -58,32 +114,14 @@ devkey_load(const char *dir, int create, struct devkey **out)
 
 	rc = kith_file_read(path, 4096, &buf, &len);
 	if (rc == KITH_ENOENT && create) {
-		uint8_t file[DEVKEY_FILELEN];
-		ssize_t w;
-		uint8_t seed[32];
-
-		randombytes_buf(seed, sizeof(seed));
-		crypto_sign_seed_keypair(k->sign_pk, k->sign_sk, seed);
-		sodium_memzero(seed, sizeof(seed));
-		randombytes_buf(k->kx_sk, 32);
-		memcpy(file, DEVKEY_MAGIC, 8);
-		memcpy(file + 8, k->sign_sk, 64);
-		memcpy(file + 72, k->kx_sk, 32);
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd == -1) {
-			sodium_memzero(file, sizeof(file));
-			rc = errno == EEXIST ? KITH_EEXIST : KITH_EIO;
-			goto fail;
-		}
-		w = write(fd, file, sizeof(file));
-		sodium_memzero(file, sizeof(file));
-		if (w != (ssize_t)sizeof(file) || fsync(fd) != 0) {
-			close(fd);
-			(void)unlink(path);
-			rc = KITH_EIO;
-			goto fail;
-		}
-		close(fd);
+		/*
+		 * New keys stay in memory until they are sealed (or, for a
+		 * join, saved for a resume): keys written in clear would
+		 * outlive their sealed copy in the file system's free blocks.
+		 */
+		devkey_fresh(k);
+		*out = k;
+		return (0);
 	} else if (rc != 0) {
 		if (rc == KITH_ETOOBIG)
 			rc = KITH_ECORRUPT;
@@ -110,7 +148,7 @@ devkey_load(const char *dir, int create, struct devkey **out)
 		free(buf);
 		buf = NULL;
 	}
-	k->sealed = k->locked = 0;
+	k->sealed = k->locked = k->unsaved = 0;
 	devkey_derive(k);
 	*out = k;
 	return (0);
@@ -207,8 +245,10 @@ devkey_seal(const char *dir, struct devkey *k,
 	/* Atomic: a crash leaves the old file or the new one, whole. */
 	rc = kith_file_write(path, file, DEVKEY2_FILELEN, 0600);
 	sodium_free(file);
-	if (rc == 0)
+	if (rc == 0) {
 		k->sealed = 1;
+		k->unsaved = 0;
+	}
 	return (rc);
 }
 

@@ -27,17 +27,32 @@ struct devkey {
 	int sealed;		/* device.key is sealed (format 2) */
 	int locked;		/* sealed and not opened: only the public
 				   keys are known, the rest is zero */
+	int unsaved;		/* new, in memory only: no device.key yet */
 };
 
 #define DEVKEY_LOCKLEN 32
 
 /**
  * devkey_load(dir, create, out): load ${dir}/device.key, or with ${create}
- * make new keys when it does not exist (file created 0600 with O_EXCL).
+ * make new keys when it does not exist: kept in memory only (unsaved)
+ * until devkey_seal or devkey_save_clear writes them.
  * *${out} is in sodium_malloc memory; free with devkey_free().  Returns 0,
  * KITH_ENOENT, KITH_ECORRUPT, KITH_EIO or KITH_ENOMEM.
  */
 int devkey_load(const char *dir, int create, struct devkey **out);
+
+/**
+ * devkey_save_clear(dir, k): write new keys (unsaved) to device.key in
+ * clear (format 1), as a join needs before it first connects, so that a
+ * cut join resumes with the same keys.  Returns 0 (also when saved
+ * already), KITH_EEXIST or KITH_EIO.
+ */
+int devkey_save_clear(const char *dir, struct devkey *k);
+
+/**
+ * devkey_renew(k): replace ${k} with new keys in memory (unsaved).
+ */
+void devkey_renew(struct devkey *k);
 
 /**
  * devkey_unlock(dir, k, lock): open the sealed device.key with the lock

@@ -503,6 +503,13 @@ pair_join(struct home *hm, const struct ticket *t, int fd, const char *name,
 		rc = KITH_EINVAL;
 		goto done;
 	}
+	/*
+	 * A join must resume with the same keys after a cut, before it has
+	 * a lock key: they are saved now, in clear until the account is
+	 * joined (docs/PROTOCOL.md §3.2).
+	 */
+	if ((rc = devkey_save_clear(hm->dir, hm->dk)) != 0)
+		goto done;
 	if ((buf = malloc(CHAN_MAXBODY)) == NULL) {
 		rc = KITH_ENOMEM;
 		goto done;

@@ -2,8 +2,9 @@
  * test_keys.c: syncd/keys.c, device keys on disk, the sealed account key
  * and recovery codes.
  *
- *  1. devkey_load: created (0600, O_EXCL) then reloaded with the same
- *     keys; the public keys match the secret ones; a missing file without
+ *  1. devkey_load: new keys stay in memory (no file: nothing in clear
+ *     on disk) until devkey_save_clear writes them (0600, O_EXCL, once);
+ *     reloaded with the same keys; the public keys match the secret ones; a missing file without
  *     create is KITH_ENOENT; a corrupt file (too short, too long, empty,
  *     bad magic, far too long) is KITH_ECORRUPT and is never replaced;
  *  2. account_seal / account_unseal: round trip with a passphrase and with
@@ -101,6 +102,10 @@ test_devkey(void)
 	CHECK(access(keypath, F_OK) != 0);
 	if (!CHECK_RC(devkey_load(dir, 1, &k1), 0))
 		return;
+	CHECK(k1->unsaved && access(keypath, F_OK) != 0);
+	CHECK_RC(devkey_save_clear(dir, k1), 0);
+	CHECK(!k1->unsaved);
+	CHECK_RC(devkey_save_clear(dir, k1), 0);	/* saved: nothing to do */
 	if (CHECK(stat(keypath, &sb) == 0)) {
 		CHECK(S_ISREG(sb.st_mode));
 		CHECK((sb.st_mode & 07777) == 0600);

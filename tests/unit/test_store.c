@@ -304,9 +304,17 @@ test_init(struct home **hmp)
 	CHECK(!hm->has_account);
 	CHECK(hm->h == NULL);
 	CHECK(stat(homedir, &sb) == 0 && (sb.st_mode & 0777) == 0700);
-	if (!CHECK_RC(home_init_account(hm, DEVNAME, (const uint8_t *)PASS,
-	    strlen(PASS), rec), 0))
-		exit(1);
+	/* New keys are never written in clear: no device.key before init. */
+	{
+		char kp[300];
+
+		snprintf(kp, sizeof(kp), "%s/device.key", homedir);
+		CHECK(access(kp, F_OK) != 0 && hm->dk->unsaved);
+		if (!CHECK_RC(home_init_account(hm, DEVNAME,
+		    (const uint8_t *)PASS, strlen(PASS), rec), 0))
+			exit(1);
+		CHECK(stat(kp, &sb) == 0 && hm->dk->sealed && !hm->dk->unsaved);
+	}
 	CHECK(hm->has_account);
 	CHECK(hm->h != NULL);
 	CHECK(hm->roster != NULL && hm->roster->ndev == 1);
