@@ -1055,6 +1055,47 @@ set_dir(const char *dir, const char *set, char out[static PATH_MAX + 32],
 }
 
 int
+backup_sets(const char *dir, char (*sets)[17], size_t max, size_t *n)
+{
+	char root[PATH_MAX], cand[PATH_MAX + 32];
+	struct dirent *e;
+	DIR *d;
+	int rc;
+
+	*n = 0;
+	if (highest(dir, "man-", ".kbm") > 0) {
+		const char *b = strrchr(dir, '/');
+
+		snprintf(sets[0], 17, "%s", b == NULL ? dir : b + 1);
+		*n = 1;
+		return (0);
+	}
+	if ((rc = root_of(dir, root)) != 0)
+		return (rc);
+	if ((d = opendir(root)) == NULL)
+		return (KITH_EIO);
+	while ((e = readdir(d)) != NULL && *n < max) {
+		if (strlen(e->d_name) != 16)
+			continue;
+		snprintf(cand, sizeof(cand), "%s/%s", root, e->d_name);
+		if (highest(cand, "man-", ".kbm") > 0)
+			snprintf(sets[(*n)++], 17, "%s", e->d_name);
+	}
+	closedir(d);
+	return (*n > 0 ? 0 : KITH_ENOENT);
+}
+
+uint64_t
+backup_newest(const char *dir, const char *set)
+{
+	char sd[PATH_MAX + 32], sn[17];
+
+	if (set_dir(dir, set, sd, sn) != 0)
+		return (0);
+	return (highest(sd, "man-", ".kbm"));
+}
+
+int
 backup_find(const char *dir, const char *set, char outset[static 17],
     uint8_t sealed_pass[static ACCOUNT_SEALED_LEN], uint64_t *number)
 {

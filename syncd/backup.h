@@ -156,6 +156,15 @@ int backup_find(const char *dir, const char *set, char outset[static 17],
     uint8_t sealed_pass[static ACCOUNT_SEALED_LEN], uint64_t *number);
 
 /**
+ * backup_sets(dir, sets, max, n): the sets on a target (or ${dir} itself,
+ * when it is a set) that hold a manifest.  Returns 0 or KITH_ENOENT.
+ * backup_newest(dir, set): the number of the set's newest manifest (0:
+ * none).
+ */
+int backup_sets(const char *dir, char (*sets)[17], size_t max, size_t *n);
+uint64_t backup_newest(const char *dir, const char *set);
+
+/**
  * backup_open(dir, set, number, seed, m): decrypt and verify manifest
  * ${number} of ${set} with the account ${seed}: the signature, the
  * device's certificate and the roster, all against the account key.

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,5 +381,95 @@ fail:
 	hm->has_account = 0;
 	hist_free(hm->h);
 	hm->h = NULL;
+	return (rc);
+}
+
+/* The newest manifest of ${set} that opens, from ${number} down. */
+static int
+open_newest(const char *dir, const char *set, uint64_t number,
+    const uint8_t seed[32], struct backup_manifest *m)
+{
+	int rc = KITH_ENOENT;
+
+	for (; number > 0; number--)
+		if ((rc = backup_open(dir, set, number, seed, m)) == 0 ||
+		    rc == KITH_ENOMEM)
+			break;
+	return (rc);
+}
+
+int
+bk_choose_set(const char *dir, const uint8_t seed[static 32],
+    char set[static 17], uint64_t *number)
+{
+	char (*sets)[17];
+	struct backup_manifest m;
+	struct roster *newest = NULL, *r;
+	struct cand {
+		uint64_t number, version, time;
+		uint8_t writer[32];
+	} *c;
+	const struct roster_dev *d;
+	size_t n, i, best = SIZE_MAX;
+	int rc, opened = 0;
+
+	if ((sets = calloc(64, sizeof(*sets))) == NULL ||
+	    (c = calloc(64, sizeof(*c))) == NULL) {
+		free(sets);
+		return (KITH_ENOMEM);
+	}
+	if ((rc = backup_sets(dir, sets, 64, &n)) != 0)
+		goto out;
+	/* Open every set; keep the newest roster any of them holds. */
+	for (i = 0; i < n; i++) {
+		if (open_newest(dir, sets[i], backup_newest(dir, sets[i]),
+		    seed, &m) != 0)
+			continue;
+		opened++;
+		c[i].number = m.number;
+		c[i].time = m.time;
+		memcpy(c[i].writer, m.sign_pk, 32);
+		if (roster_decode(m.roster, m.rosterlen, m.account_pk,
+		    &r) == 0) {
+			c[i].version = r->version;
+			if (newest == NULL || r->version > newest->version) {
+				roster_free(newest);
+				newest = r;
+			} else
+				roster_free(r);
+		}
+		backup_manifest_free(&m);
+	}
+	if (opened == 0) {
+		rc = KITH_EBADPASS;
+		goto out;
+	}
+	/*
+	 * Only a set written by a device still active in the newest roster
+	 * on the medium: a revoked device (or a thief of one) that writes a
+	 * set, even a newer-looking one, is passed over.  Among those, the
+	 * newest roster, then the newest manifest.
+	 */
+	for (i = 0; i < n; i++) {
+		if (c[i].number == 0 || newest == NULL ||
+		    (d = roster_find_sign(newest, c[i].writer)) == NULL ||
+		    d->status != ROSTER_ACTIVE)
+			continue;
+		if (best == SIZE_MAX || c[i].version > c[best].version ||
+		    (c[i].version == c[best].version &&
+		    c[i].time > c[best].time))
+			best = i;
+	}
+	if (best == SIZE_MAX) {
+		rc = KITH_EREVOKED;
+		goto out;
+	}
+	snprintf(set, 17, "%s", sets[best]);
+	*number = c[best].number;
+	rc = 0;
+out:
+	roster_free(newest);
+	free(sets);
+	free(c);
 	return (rc);
 }

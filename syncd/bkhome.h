@@ -93,4 +93,16 @@ int bk_restore(struct home *hm, const char *dir,
     void (*progress)(void *arg, uint64_t n, uint64_t tot), void *arg,
     uint64_t *stored, uint64_t *unread);
 
+/**
+ * bk_choose_set(dir, seed, set, number): the set to restore from a target
+ * holding several: open each (its newest manifest that verifies), take
+ * the newest roster among them, and among the sets written by a device
+ * active in it, the one with the newest roster, then the newest
+ * manifest.  Returns 0, KITH_EBADPASS (no set opens with ${seed}),
+ * KITH_EREVOKED (every set was written by a device revoked since),
+ * KITH_ENOENT or KITH_ENOMEM.
+ */
+int bk_choose_set(const char *dir, const uint8_t seed[static 32],
+    char set[static 17], uint64_t *number);
+
 #endif

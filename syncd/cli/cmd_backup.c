@@ -296,6 +296,15 @@ cmd_restore(int argc, char **argv)
 	/* Is the secret this target's account's?  Then failures are damage. */
 	backup_keypair(seed, NULL, bpk);
 	secret_ok = backup_probe(dir, bpk, id) == 0;
+	/* Several devices' sets: never one a revoked device wrote. */
+	if (set == NULL && (rc = bk_choose_set(dir, seed, setname,
+	    &number)) != 0 && rc != KITH_EBADPASS) {
+		rc = cli_fail(rc, rc == KITH_EREVOKED ? "every backup in %s"
+		    " was written by a device revoked since; nothing was"
+		    " restored" : "cannot read the backups in %s: %s", dir,
+		    kith_strerror(rc));
+		goto out;
+	}
 	if (cli_open(CLI_CREATE | CLI_LOCKED, &hm) != 0) {
 		rc = 1;
 		goto out;

@@ -159,6 +159,23 @@ inns "$KITH" --home "$HOSTS_TMP/a/r3" --passphrase-file "$PASSFILE" history expo
 must_fail "already holds an account" inns "$KITH" --home "$R1" restore "$USB" --code-file "$HOSTS_TMP/code"
 pass "(b) restore by recovery code and by passphrase: exports identical ($(wc -l < "$HOSTS_TMP/a.export1") lines), $(kith_count a) records with contacts; wrong passphrase: nothing"
 
+# --- (b2) a set written by a device revoked since is passed over -------------
+inns "$KITH" --home "$(kith_home b)" --passphrase-file "$PASSFILE" backup --to "$USB" >/dev/null ||
+	fail "b could not back up to a's volume"
+[ "$(inns sh -c "ls -d $USB/kith-backup/*/ | wc -l")" = 2 ] || fail "expected two sets (a's and b's)"
+must kith_on a revoke b >/dev/null
+wait_log a "backup to $USB: backup 4, 0 new records \(incremental\)" 30
+# b's set made to look newest, as anyone who can write the medium could.
+inns sh -c "touch $USB/kith-backup/*/man-*" 
+for s in $(inns sh -c "ls $USB/kith-backup/" | grep -v TARGET); do
+	[ "$USB/kith-backup/$s/" = "$set_dir" ] || bset=$s
+done
+inns sh -c "touch -d '+1 hour' $USB/kith-backup/$bset/man-*"
+out=$(inns "$KITH" --home "$HOSTS_TMP/a/r5" --json restore "$USB" --code-file "$HOSTS_TMP/code") ||
+	fail "restore with a revoked device's set on the medium: $out"
+[[ $out == *'"device":"a"'* ]] || fail "restore took the set of revoked b: $out"
+pass "(b2) b backs up to the same volume, then is revoked: restore takes a's set, though b's looks newer"
+
 # --- (c) kill -9 in the middle of a backup -------------------------------------
 "$TOOLS/genhist" 60000 1800 1819 > "$HOSTS_TMP/big.jsonl"
 must kith_on a history import "$HOSTS_TMP/big.jsonl" >/dev/null &
@@ -173,16 +190,16 @@ kithd_kill a
 wait "$imp" || fail "import"
 inns sh -c "ls -A $set_dir" > "$HOSTS_TMP/after-kill"
 grep -q '^\.tmp-seg' "$HOSTS_TMP/after-kill" || fail "the backup had ended before the kill (test too slow to catch it)"
-grep -q '^man-00000004' "$HOSTS_TMP/after-kill" && fail "backup 4 was complete before the kill"
+grep -q '^man-00000005' "$HOSTS_TMP/after-kill" && fail "backup 5 was complete before the kill"
 inns "$KITH" --home "$HOSTS_TMP/a/r4" restore "$USB" --code-file "$HOSTS_TMP/code" >/dev/null ||
 	fail "restore after kill -9"
 inns "$KITH" --home "$HOSTS_TMP/a/r4" --passphrase-file "$PASSFILE" history export > "$HOSTS_TMP/r4.export"
 cmp -s "$HOSTS_TMP/a.export1" "$HOSTS_TMP/r4.export" || fail "after kill -9, the previous backup does not restore as it was"
 KITHD_WRAP="nsenter -t $holder -m" kithd_start a KITHD_BACKUP_INTERVAL=3
 nbig=$(kith_count a)
-wait_log a "backup to $USB: backup 4, 60000 new records \(incremental\), $nbig in all" 60
-inns sh -c "ls -a $set_dir" | grep -q '^\.tmp-' && fail "a temporary file was left after backup 4"
-pass "(c) kill -9 mid-backup: backup 3 restores identical; restarted, backup 4 adds the 60000 and cleans up"
+wait_log a "backup to $USB: backup 5, 60000 new records \(incremental\), $nbig in all" 60
+inns sh -c "ls -a $set_dir" | grep -q '^\.tmp-' && fail "a temporary file was left after backup 5"
+pass "(c) kill -9 mid-backup: backup 4 restores identical; restarted, backup 5 adds the 60000 and cleans up"
 
 # --- (d) a volume that fills up ------------------------------------------------
 kith_on a history export > "$HOSTS_TMP/a.export-pre-d"
