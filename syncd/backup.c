@@ -1008,7 +1008,7 @@ set_dir(const char *dir, const char *set, char out[static PATH_MAX + 32],
 	DIR *d;
 	struct dirent *e;
 	uint64_t best = 0, v;
-	char cand[PATH_MAX + 32];
+	char cand[PATH_MAX + 300];
 	const char *b;
 	int rc;
 
@@ -1032,7 +1032,7 @@ set_dir(const char *dir, const char *set, char out[static PATH_MAX + 32],
 	rc = KITH_ENOENT;
 	while ((e = readdir(d)) != NULL) {
 		struct stat sb;
-		char mp[PATH_MAX + 64];
+		char mp[PATH_MAX + 340];
 
 		if (strlen(e->d_name) != 16)
 			continue;
@@ -1045,8 +1045,10 @@ set_dir(const char *dir, const char *set, char out[static PATH_MAX + 32],
 			continue;
 		if (rc != 0 || (uint64_t)sb.st_mtime > best) {
 			best = (uint64_t)sb.st_mtime;
-			snprintf(out, PATH_MAX + 32, "%s", cand);
-			snprintf(name, 17, "%s", e->d_name);
+			snprintf(out, PATH_MAX + 32, "%.*s", PATH_MAX + 31,
+			    cand);
+			memcpy(name, e->d_name, 16);	/* 16 long, checked */
+			name[16] = '\0';
 			rc = 0;
 		}
 	}
@@ -1057,7 +1059,7 @@ set_dir(const char *dir, const char *set, char out[static PATH_MAX + 32],
 int
 backup_sets(const char *dir, char (*sets)[17], size_t max, size_t *n)
 {
-	char root[PATH_MAX], cand[PATH_MAX + 32];
+	char root[PATH_MAX], cand[PATH_MAX + 300];
 	struct dirent *e;
 	DIR *d;
 	int rc;
@@ -1078,8 +1080,10 @@ backup_sets(const char *dir, char (*sets)[17], size_t max, size_t *n)
 		if (strlen(e->d_name) != 16)
 			continue;
 		snprintf(cand, sizeof(cand), "%s/%s", root, e->d_name);
-		if (highest(cand, "man-", ".kbm") > 0)
-			snprintf(sets[(*n)++], 17, "%s", e->d_name);
+		if (highest(cand, "man-", ".kbm") > 0) {
+			memcpy(sets[*n], e->d_name, 16);	/* 16 long */
+			sets[(*n)++][16] = '\0';
+		}
 	}
 	closedir(d);
 	return (*n > 0 ? 0 : KITH_ENOENT);
