@@ -191,7 +191,7 @@ backup_probe(const char *dir, const uint8_t bpk[static 32],
 	snprintf(path, sizeof(path), "%s/TARGET", root);
 	if ((rc = read_marker(path, &b, &len)) != 0)
 		return (rc);
-	if (len != TARGET_LEN || memcmp(b, MAGIC_TARGET, 8) != 0) {
+	if (len != TARGET_LEN || memcmp(b, MAGIC_TARGET, 8) != 0) {	/* not secret */
 		free(b);
 		return (KITH_ECORRUPT);
 	}
@@ -1117,7 +1117,7 @@ backup_find(const char *dir, const char *set, char outset[static 17],
 		return (KITH_EIO);
 	n = read(fd, head, sizeof(head));
 	close(fd);
-	if (n != (ssize_t)sizeof(head) || memcmp(head, MAGIC_MAN, 8) != 0)
+	if (n != (ssize_t)sizeof(head) || memcmp(head, MAGIC_MAN, 8) != 0) /* not secret */
 		return (KITH_ECORRUPT);
 	memcpy(sealed_pass, head + 8, ACCOUNT_SEALED_LEN);
 	return (0);

@@ -185,7 +185,7 @@ devkey_unlock(const char *dir, struct devkey *k,
 	if ((rc = devkey_path(dir, path)) != 0 ||
 	    (rc = kith_file_read(path, 4096, &buf, &len)) != 0)
 		return (rc == KITH_ETOOBIG ? KITH_ECORRUPT : rc);
-	if (len != DEVKEY2_FILELEN || memcmp(buf, DEVKEY_MAGIC2, 8) != 0 ||
+	if (len != DEVKEY2_FILELEN || memcmp(buf, DEVKEY_MAGIC2, 8) != 0 || /* not secret */
 	    memcmp(buf + 8, k->sign_pk, 32) != 0 ||	/* not secret */
 	    memcmp(buf + 40, k->kx_pk, 32) != 0) {	/* not secret */
 		free(buf);

@@ -182,7 +182,7 @@ cmd_backup(int argc, char **argv)
 			    kith_strerror(rc));
 		for (i = 0; i < n; i++) {
 			if (backup_probe(t[i].path, h.bpk, id) != 0 ||
-			    memcmp(id, t[i].id, BACKUP_IDLEN) != 0)
+			    memcmp(id, t[i].id, BACKUP_IDLEN) != 0) /* not secret */
 				continue;	/* not mounted now */
 			fails += backup_to(hm, &h, t[i].path, out) != 0;
 			done++;
