@@ -1016,14 +1016,14 @@ set_dir(const char *dir, const char *set, char out[static PATH_MAX + 32],
 		b = strrchr(dir, '/');
 		b = b == NULL ? dir : b + 1;
 		snprintf(out, PATH_MAX + 32, "%s", dir);
-		snprintf(name, 17, "%s", b);
+		snprintf(name, 17, "%.16s", b);
 		return (0);
 	}
 	if ((rc = root_of(dir, root)) != 0)
 		return (rc);
 	if (set != NULL) {
 		snprintf(out, PATH_MAX + 32, "%s/%s", root, set);
-		snprintf(name, 17, "%s", set);
+		snprintf(name, 17, "%.16s", set);
 		return (highest(out, "man-", ".kbm") > 0 ? 0 : KITH_ENOENT);
 	}
 	/* The set whose newest manifest was written last. */
@@ -1068,7 +1068,7 @@ backup_sets(const char *dir, char (*sets)[17], size_t max, size_t *n)
 	if (highest(dir, "man-", ".kbm") > 0) {
 		const char *b = strrchr(dir, '/');
 
-		snprintf(sets[0], 17, "%s", b == NULL ? dir : b + 1);
+		snprintf(sets[0], 17, "%.16s", b == NULL ? dir : b + 1);
 		*n = 1;
 		return (0);
 	}
