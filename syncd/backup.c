@@ -732,7 +732,7 @@ file_hash(const char *path, uint8_t hash[32], uint64_t *size)
 static int
 state_matches(const char *setdir, const struct backup_state *s)
 {
-	char path[PATH_MAX + 32];
+	char path[PATH_MAX + 64];
 	uint8_t h[32];
 	uint64_t size;
 	struct stat sb;
@@ -836,7 +836,7 @@ backup_run(const struct backup_src *src, const char *dir,
 	uint8_t *body = NULL, rh[32];
 	size_t blen, i, cap = 0;
 	uint64_t bytes, newrecs, segnum = 0, now = kith_now();
-	int rc, lockfd = -1, full, intx = 0, segdone = 0;
+	int rc, lockfd = -1, full, matched, intx = 0, segdone = 0;
 
 	memset(res, 0, sizeof(*res));
 	memset(&ns, 0, sizeof(ns));
@@ -865,7 +865,8 @@ backup_run(const struct backup_src *src, const char *dir,
 	}
 
 	crypto_generichash(rh, 32, src->roster, src->rosterlen, NULL, 0);
-	full = !state_matches(setdir, state) || state->nseg >= BACKUP_MAXSEG;
+	matched = state_matches(setdir, state);
+	full = !matched || state->nseg >= BACKUP_MAXSEG;
 	/*
 	 * One read transaction: counts, vector and scan see one snapshot,
 	 * and sync writing meanwhile never waits for the medium.
@@ -970,7 +971,7 @@ backup_run(const struct backup_src *src, const char *dir,
 	ns.vv = vv;
 	ns.seg = segs;
 	prune(setdir, ns.number, state->number, &ns,
-	    state_matches(setdir, state) ? state : NULL);
+	    matched ? state : NULL);
 	backup_state_free(state);
 	*state = ns;
 	vv = NULL;

@@ -293,6 +293,27 @@ bk_result_text(store *st, const uint8_t id[static BACKUP_IDLEN])
 	return (t);
 }
 
+json_t *
+bk_results_json(struct home *hm)
+{
+	struct bk_target *t;
+	json_t *a = json_array(), *o;
+	size_t n, i;
+	char *text;
+
+	if (bk_targets(hm, &t, &n) != 0)
+		return (a);
+	for (i = 0; i < n; i++) {
+		text = bk_result_text(hm->st, t[i].id);
+		if (text == NULL || (o = json_loads(text, 0, NULL)) == NULL)
+			o = json_pack("{s:s, s:n}", "path", t[i].path, "time");
+		free(text);
+		json_array_append_new(a, o);
+	}
+	free(t);
+	return (a);
+}
+
 struct rs_arg {
 	struct home *hm;
 	void (*progress)(void *, uint64_t, uint64_t);

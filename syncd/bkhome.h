@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "backup.h"
 #include "home.h"
 
@@ -71,6 +73,12 @@ int bk_state_save(store *st, const uint8_t id[static BACKUP_IDLEN],
 int bk_result_save(store *st, const uint8_t id[static BACKUP_IDLEN],
     const char *path, int rc, const struct backup_result *res);
 char *bk_result_text(store *st, const uint8_t id[static BACKUP_IDLEN]);
+
+/**
+ * bk_results_json(hm): the last outcome at every known target, a list of
+ * those objects ({"path", "time": null} for a target never backed up).
+ */
+json_t *bk_results_json(struct home *hm);
 
 /**
  * bk_error_text(rc): what to tell the user about a failed backup.

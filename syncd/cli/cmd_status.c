@@ -179,31 +179,10 @@ agent_status(const struct home *hm)
 }
 
 /* The last backup to each known target, as kept in meta. */
-static json_t *
-backups_json(struct home *hm)
-{
-	struct bk_target *t;
-	json_t *a = json_array(), *o;
-	size_t n, i;
-	char *text;
-
-	if (bk_targets(hm, &t, &n) != 0)
-		return (a);
-	for (i = 0; i < n; i++) {
-		text = bk_result_text(hm->st, t[i].id);
-		if (text == NULL || (o = json_loads(text, 0, NULL)) == NULL)
-			o = json_pack("{s:s, s:n}", "path", t[i].path, "time");
-		free(text);
-		json_array_append_new(a, o);
-	}
-	free(t);
-	return (a);
-}
-
 static void
 backups_print(struct home *hm)
 {
-	json_t *a = backups_json(hm), *o;
+	json_t *a = bk_results_json(hm), *o;
 	size_t i;
 
 	json_array_foreach(a, i, o) {
@@ -280,7 +259,7 @@ cmd_status(int argc, char **argv)
 		json_object_set_new(o, "agent", agent);
 		json_object_set_new(o, "locked", json_boolean(hm->dk->locked &&
 		    !json_is_false(json_object_get(agent, "locked"))));
-		json_object_set_new(o, "backups", backups_json(hm));
+		json_object_set_new(o, "backups", bk_results_json(hm));
 		cli_json_out(o);
 	} else {
 		printf("home:     %s\n", cli.home);

@@ -25,10 +25,6 @@
 #define BK_PERIOD_MS 60000
 #define BK_MAXFOUND 16
 
-struct bk_found {
-	struct bk_target t;
-};
-
 struct bk {
 	struct agent *ag;
 	uv_work_t work;
@@ -43,7 +39,7 @@ struct bk {
 	uint8_t bpk[32];
 	struct bk_target *known;
 	size_t nknown;
-	struct bk_found found[BK_MAXFOUND];
+	struct bk_target found[BK_MAXFOUND];
 	size_t nfound, cur;
 	/* The backups: one `kith backup --to` child at a time. */
 	uv_process_t proc;
@@ -118,10 +114,10 @@ found_one(struct bk *b, const char *dir)
 	if (b->nfound == BK_MAXFOUND || backup_probe(dir, b->bpk, id) != 0)
 		return;
 	for (i = 0; i < b->nfound; i++)
-		if (memcmp(b->found[i].t.id, id, BACKUP_IDLEN) == 0)	/* not secret */
+		if (memcmp(b->found[i].id, id, BACKUP_IDLEN) == 0)	/* not secret */
 			return;		/* the same target by two paths */
-	memcpy(b->found[b->nfound].t.id, id, BACKUP_IDLEN);
-	snprintf(b->found[b->nfound].t.path, sizeof(b->found[0].t.path),
+	memcpy(b->found[b->nfound].id, id, BACKUP_IDLEN);
+	snprintf(b->found[b->nfound].path, sizeof(b->found[0].path),
 	    "%s", dir);
 	b->nfound++;
 }
@@ -190,7 +186,7 @@ static void
 report(struct bk *b)
 {
 	struct agent *ag = b->ag;
-	const char *path = b->found[b->cur].t.path, *err;
+	const char *path = b->found[b->cur].path, *err, *code;
 	json_t *o = NULL, *r, *ev;
 
 	if (b->obuf != NULL) {
@@ -223,7 +219,9 @@ report(struct bk *b)
 			err = "the backup process failed";
 		else if (strstr(err, " failed: ") != NULL)
 			err = strstr(err, " failed: ") + 9;	/* no path twice */
-		if (strstr(err, "another backup") != NULL)
+		code = json_string_value(json_object_get(o, "code"));
+		if (code != NULL && strcmp(code, kith_strerror(KITH_EBUSY)) ==
+		    0)
 			b->poked = 1;	/* a `kith backup` ran: again later */
 		ag_log("backup to %s failed: %s", path, err);
 		ev = json_pack("{s:s, s:b, s:s}", "path", path, "ok", 0,
@@ -295,7 +293,7 @@ spawn_next(struct bk *b)
 	args[3] = "--json";
 	args[4] = "backup";
 	args[5] = "--to";
-	args[6] = b->found[b->cur].t.path;
+	args[6] = b->found[b->cur].path;
 	args[7] = NULL;
 	memset(&po, 0, sizeof(po));
 	uv_pipe_init(ag->loop, &b->out, 0);
@@ -426,28 +424,12 @@ bk_poke(struct agent *ag)
 json_t *
 bk_status_json(struct agent *ag)
 {
-	struct bk_target *t;
-	json_t *a = json_array(), *o;
-	size_t n, i;
-	char *text;
+	json_t *a = bk_results_json(ag->hm), *o;
+	size_t i;
 
-	if (bk_targets(ag->hm, &t, &n) != 0)
-		return (a);
-	for (i = 0; i < n; i++) {
-		if ((text = bk_result_text(ag->hm->st, t[i].id)) == NULL ||
-		    (o = json_loads(text, 0, NULL)) == NULL) {
-			char hx[2 * BACKUP_IDLEN + 1];
-
-			kith_hex(t[i].id, BACKUP_IDLEN, hx);
-			o = json_pack("{s:s, s:s}", "target", hx, "path",
-			    t[i].path);
-		}
-		free(text);
+	json_array_foreach(a, i, o)
 		json_object_set_new(o, "running", json_boolean(ag->bk !=
 		    NULL && ag->bk->busy));
-		json_array_append_new(a, o);
-	}
-	free(t);
 	return (a);
 }
 
