@@ -5,7 +5,8 @@
 #                      on this machine (two simulated hosts, real mDNS), then
 #                      move a history of 20,000 messages to the new one
 #   ./setup.sh test    install what is needed, build with AddressSanitizer
-#                      and UBSan, run the whole test suite (ctest)
+#                      and UBSan (and a plain build for the scenarios run
+#                      under valgrind), run the whole test suite (ctest)
 #
 # Options after the word: test --quick runs the quick subset (ctest -L quick).
 set -euo pipefail
@@ -28,8 +29,16 @@ demo)
 	;;
 test)
 	packaging/install-deps.sh
+	vg=
+	if [ "${2:-}" != --quick ]; then
+		# A second build, without sanitizers, for the scenarios that
+		# run under valgrind (ctest -L valgrind).
+		build build/vg -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+			-DKITH_WERROR=ON
+		vg=$top/build/vg
+	fi
 	build build/asan -DCMAKE_BUILD_TYPE=Debug -DKITH_SANITIZE=ON \
-		-DKITH_WERROR=ON
+		-DKITH_WERROR=ON -DKITH_VALGRIND_BUILD="$vg"
 	cd build/asan
 	if [ "${2:-}" = --quick ]; then
 		exec ctest -L quick --output-on-failure -j "$jobs"

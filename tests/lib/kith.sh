@@ -47,6 +47,9 @@
 #   wait_same HOST... [SEC]   until every HOST exports the same history
 #                             (sorted lines); puts it in $HOSTS_TMP/same
 #   elapsed                   seconds since kith_setup, for figures
+#
+# KITH_SLOW=N multiplies every wait above by N, for runs under valgrind
+# (tests/valgrind/run sets it), where each process is 20-50 times slower.
 here_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=hosts.sh
 . "$here_lib/hosts.sh"
@@ -85,7 +88,7 @@ pair_start() {
 		--passphrase-file "$PASSFILE" pair --json --yes \
 		--qr-png "$PAIR_PNG" "$@")
 	PAIR_LOG=$(host_bg_log "$h")
-	for i in $(seq 1 100); do
+	for i in $(seq 1 $((100 * ${KITH_SLOW:-1}))); do
 		PAIR_PORT=$(sed -n 's/.*"event":"waiting","port":\([0-9]*\).*/\1/p' \
 			"$PAIR_LOG" 2>/dev/null | head -1)
 		[ -n "$PAIR_PORT" ] && [ -s "$PAIR_PNG" ] && return 0
@@ -98,7 +101,7 @@ pair_start() {
 
 pair_wait() {
 	local i rcfile=${PAIR_LOG%.log}.rc
-	for i in $(seq 1 600); do
+	for i in $(seq 1 $((600 * ${KITH_SLOW:-1}))); do
 		[ -s "$rcfile" ] && break
 		sleep 0.1
 	done
@@ -217,7 +220,7 @@ kithd__rc() {
 	local rcf i
 	rcf=$(kithd_log "$1")
 	rcf=${rcf%.log}.rc
-	for ((i = 0; i < $2 * 10; i++)); do
+	for ((i = 0; i < $2 * 10 * ${KITH_SLOW:-1}; i++)); do
 		[ -s "$rcf" ] && { cat "$rcf"; return 0; }
 		sleep 0.1
 	done
@@ -252,7 +255,7 @@ kithd_start() {
 	echo "$pid" > "$HOSTS_TMP/$h/kithd.pid"
 	echo "$log" > "$HOSTS_TMP/$h/kithd.log"
 	echo "$log" >> "$HOSTS_TMP/$h/kithd.logs"
-	for ((i = 0; i < 150; i++)); do
+	for ((i = 0; i < 150 * ${KITH_SLOW:-1}; i++)); do
 		port=$(sed -n 's/.*kithd\[[0-9]*\]: listening on port \([0-9][0-9]*\).*/\1/p' \
 			"$log" | head -1)
 		[ -n "$port" ] && break
@@ -287,7 +290,7 @@ kithd_kill() {
 }
 
 wait_log() {
-	local h=$1 re=$2 t=${3:-30} log i
+	local h=$1 re=$2 t=$((${3:-30} * ${KITH_SLOW:-1})) log i
 	log=$(kithd_log "$h")
 	for ((i = 0; i < t * 10; i++)); do
 		grep -Eq -- "$re" "$log" && return 0
@@ -328,7 +331,7 @@ wait_mesh() {
 			hosts+=("$h")
 		fi
 	done
-	end=$(( $(date +%s) + t ))
+	end=$(( $(date +%s) + t * ${KITH_SLOW:-1} ))
 	while :; do
 		ok=1
 		for h in "${hosts[@]}"; do
@@ -353,7 +356,7 @@ kith_count() {
 }
 
 wait_count() {
-	local h=$1 want=$2 t=${3:-60} n end
+	local h=$1 want=$2 t=$((${3:-60} * ${KITH_SLOW:-1})) n end
 	end=$(( $(date +%s) + t ))
 	while :; do
 		n=$(kith_count "$h")
@@ -374,6 +377,7 @@ wait_same() {
 		fi
 	done
 	[ ${#hosts[@]} -ge 2 ] || fail "wait_same: name two hosts or more"
+	t=$((t * ${KITH_SLOW:-1}))
 	first=${hosts[0]}
 	end=$(( $(date +%s) + t ))
 	while :; do
