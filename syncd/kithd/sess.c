@@ -1429,37 +1429,58 @@ same_host(const char *a, const char *b)
 	    strncmp(a, b, (size_t)(pa - a)) == 0);
 }
 
+/* Unfinished incoming handshakes from the address of ${s}; *${oldest}. */
+static int
+host_load(struct agent *ag, const struct sess *s, struct sess **oldest)
+{
+	struct sess *t;
+	int n = 0;
+
+	*oldest = NULL;
+	for (t = ag->sessions; t != NULL; t = t->next) {
+		if (t->state != S_HS || t->initiator || !same_host(t->addr,
+		    s->addr))
+			continue;
+		n++;
+		if (*oldest == NULL || t->hs_start <= (*oldest)->hs_start)
+			*oldest = t;
+	}
+	return (n);
+}
+
 /*
- * Room for one more incoming handshake: when MAX_UNKNOWN are unfinished
- * (or MAX_UNKNOWN_HOST from the newcomer's address), the oldest of them
- * is closed, not the newcomer.  A peer of ours finishes its handshake in
- * one round trip, so holding slots open never keeps it out, however
- * many strangers do.
+ * Room for the newcomer ${new}: when MAX_UNKNOWN incoming handshakes are
+ * unfinished, or MAX_UNKNOWN_HOST from its address, one of them is
+ * closed, not the newcomer: the oldest of its address, or else the
+ * oldest of the address that holds the most.  A device of ours finishes
+ * its handshake in one round trip and calls from an address of its own,
+ * so strangers who hold slots open never keep it out, nor push it out.
  */
 static void
 make_room(struct agent *ag, struct sess *new)
 {
-	struct sess *t, *old = NULL, *oldh = NULL;
-	int unknown = 0, host = 0;
+	struct sess *t, *victim, *o;
+	int unknown = 0, n, most = 0;
 
-	for (t = ag->sessions; t != NULL; t = t->next) {
-		if (t == new || t->state != S_HS || t->initiator)
-			continue;
-		unknown++;
-		if (old == NULL || t->hs_start <= old->hs_start)
-			old = t;
-		if (same_host(t->addr, new->addr)) {
-			host++;
-			if (oldh == NULL || t->hs_start <= oldh->hs_start)
-				oldh = t;
+	for (t = ag->sessions; t != NULL; t = t->next)
+		unknown += t != new && t->state == S_HS && !t->initiator;
+	if (host_load(ag, new, &victim) - 1 < MAX_UNKNOWN_HOST) {
+		if (unknown < MAX_UNKNOWN)
+			return;
+		for (victim = NULL, t = ag->sessions; t != NULL; t = t->next) {
+			if (t == new || t->state != S_HS || t->initiator)
+				continue;
+			if ((n = host_load(ag, t, &o)) > most) {
+				most = n;
+				victim = o;
+			}
 		}
 	}
-	if (host >= MAX_UNKNOWN_HOST)
-		old = oldh;
-	else if (unknown < MAX_UNKNOWN)
+	/* (The newcomer counts itself; it is the youngest of its address.) */
+	if (victim == NULL || victim == new)
 		return;
-	refused(ag, RF_BUSY, old->addr);
-	sess_close(old, "busy");
+	refused(ag, RF_BUSY, victim->addr);
+	sess_close(victim, "busy");
 }
 
 static void
