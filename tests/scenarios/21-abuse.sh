@@ -160,12 +160,12 @@ if grep -E "refused us|failed the handshake" "$(kithd_log b)"; then
 	fail "a turned b away while strangers held its handshake slots"
 fi
 one_each slow-restart
-wait_log a "refused connection from $X_RE:[0-9]+: too many unfinished handshakes" 5
 for f in "$slow_a" "$slow_b"; do
 	for i in $(seq 1 300); do grep -q '^slow:' "$f" && break; sleep 0.1; done
 	grep '^slow:' "$f" || fail "the slow abuser did not end"
 done
 phase_end slowloris
+wait_log a "refused connection from $X_RE:[0-9]+: too many unfinished handshakes" 5
 [ "$(refused_n a busy)" -ge 300 ] || fail "a refused only $(refused_n a busy) for being busy"
 pass "slowloris: b got back in to a under 450 unfinished handshakes; records flowed"
 
