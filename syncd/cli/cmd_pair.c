@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,25 @@
 #define DEFAULT_TIMEOUT 300
 #define RESUME_GRACE 300
 #define BROWSE_MS 4000
+/*
+ * Connections are served one at a time, and a joiner sends its first
+ * message as soon as it is connected: until that message is in whole, a
+ * connection only waits here, at most PEND_MS, PEND_MAX at once (the
+ * oldest is closed for a newcomer), so that strangers who connect and
+ * say nothing cannot hold the door shut for the real device.
+ */
+#define PEND_MAX 16
+#define PEND_MS 5000
+#define SWEEP_MS 100
+#define REFUSALS_NOTED 3	/* one by one; then summed up */
+#define SUMMARY_MS 10000
+
+enum { RJ_CODE, RJ_SILENT, RJ_CROWD, RJ_N };
+
+struct pend {
+	int fd;
+	uint64_t since;
+};
 #define CONNECT_MS 3000
 
 /* ---- kith pair ---------------------------------------------------- */
@@ -42,6 +62,11 @@ struct shower {
 	uv_loop_t *loop;
 	uv_poll_t poll;
 	uv_timer_t timer;
+	uv_timer_t sweep;
+	struct pend pend[PEND_MAX];
+	size_t npend;
+	unsigned nrj[RJ_N], quiet[RJ_N], noted;
+	uint64_t summed;
 	uv_signal_t sigint, sigterm;
 	discovery_announce *ann;
 };
@@ -90,25 +115,61 @@ show_stop(struct shower *s, int rc)
 	uv_stop(s->loop);
 }
 
-static void
-on_conn(uv_poll_t *p, int status, int events)
+static uint64_t
+mono_ms(void)
 {
-	struct shower *s = p->data;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* Say that a connection was refused: a few one by one, then summed up. */
+static void
+refusal(struct shower *s, int why)
+{
+	static const char *const text[RJ_N] = {
+		"a device without this code tried to connect: refused",
+		"a connection sent no pairing message within "
+		    "5 s: closed",
+		"too many connections waiting at once: the oldest closed",
+	};
+
+	s->nrj[why]++;
+	if (s->noted < REFUSALS_NOTED) {
+		s->noted++;
+		show_note(s, text[why]);
+	} else
+		s->quiet[why]++;
+}
+
+static void
+refusal_summary(struct shower *s)
+{
+	char m[256];
+	unsigned n = s->quiet[RJ_CODE] + s->quiet[RJ_SILENT] +
+	    s->quiet[RJ_CROWD];
+
+	s->summed = mono_ms();
+	if (n == 0)
+		return;
+	snprintf(m, sizeof(m), "refused %u more connections: %u without this"
+	    " code, %u silent, %u closed to make room (%u, %u and %u in"
+	    " all)", n, s->quiet[RJ_CODE], s->quiet[RJ_SILENT],
+	    s->quiet[RJ_CROWD], s->nrj[RJ_CODE], s->nrj[RJ_SILENT],
+	    s->nrj[RJ_CROWD]);
+	memset(s->quiet, 0, sizeof(s->quiet));
+	show_note(s, m);
+}
+
+/* A connection whose first message is in: pair with it (blocking). */
+static void
+serve(struct shower *s, int fd)
+{
 	struct pair_ui ui = { s, show_confirm, show_passphrase, show_note,
 	    cli_progress };
-	int fd, rc;
+	int rc;
 
-	(void)events;
-	if (status < 0)
-		return;
-	if ((fd = accept(s->lfd, NULL, NULL)) == -1)
-		return;
-	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	/* Past its expiry, a code no longer admits a new device. */
-	if (!s->ps.used && kith_now() > s->t.expiry) {
-		close(fd);
-		return;
-	}
 	rc = pair_serve(s->hm, &s->t, &s->ps, fd, &ui);
 	cli_progress_end();
 	/* A running agent takes the new roster to the other devices now. */
@@ -120,8 +181,7 @@ on_conn(uv_poll_t *p, int status, int events)
 	}
 	switch (rc) {
 	case KITH_EHANDSHAKE:
-		show_note(s, "a device without this code tried to connect:"
-		    " refused");
+		refusal(s, RJ_CODE);
 		break;
 	case KITH_EUSED:
 		break;
@@ -140,6 +200,96 @@ on_conn(uv_poll_t *p, int status, int events)
 			show_note(s, m);
 		}
 		break;
+	}
+}
+
+static void
+pend_drop(struct shower *s, size_t i)
+{
+
+	close(s->pend[i].fd);
+	s->pend[i] = s->pend[--s->npend];
+}
+
+/* Serve each waiting connection whose first frame is in whole. */
+static void
+sweep(struct shower *s)
+{
+	uint64_t now = mono_ms();
+	uint8_t h[2];
+	ssize_t r;
+	size_t i;
+	int avail, fd;
+
+	for (i = 0; i < s->npend;) {
+		fd = s->pend[i].fd;
+		r = recv(fd, h, 2, MSG_PEEK | MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK)) {
+			pend_drop(s, i);	/* gone before a word */
+			continue;
+		}
+		if (r == 2 && ioctl(fd, FIONREAD, &avail) == 0 &&
+		    (size_t)avail >= 2 + (size_t)kith_be16dec(h)) {
+			s->pend[i] = s->pend[--s->npend];
+			serve(s, fd);
+			if (s->rc != KITH_EEXPIRED || s->ps.done)
+				break;
+			now = mono_ms();
+			continue;
+		}
+		if (now - s->pend[i].since > PEND_MS) {
+			refusal(s, RJ_SILENT);
+			pend_drop(s, i);
+			continue;
+		}
+		i++;
+	}
+	if (now - s->summed >= SUMMARY_MS)
+		refusal_summary(s);
+}
+
+static void
+on_sweep(uv_timer_t *t)
+{
+
+	sweep(t->data);
+}
+
+static void
+on_conn(uv_poll_t *p, int status, int events)
+{
+	struct shower *s = p->data;
+	size_t i, old;
+	int fd;
+
+	(void)events;
+	if (status < 0)
+		return;
+	while ((fd = accept(s->lfd, NULL, NULL)) != -1) {
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		/* Past its expiry, a code no longer admits a new device. */
+		if (!s->ps.used && kith_now() > s->t.expiry) {
+			close(fd);
+			continue;
+		}
+		/* Full: serve who has spoken, then make room. */
+		if (s->npend == PEND_MAX)
+			sweep(s);
+		if (s->rc != KITH_EEXPIRED || s->ps.done) {
+			close(fd);
+			return;
+		}
+		if (s->npend == PEND_MAX) {
+			for (old = 0, i = 1; i < s->npend; i++)
+				if (s->pend[i].since < s->pend[old].since)
+					old = i;
+			refusal(s, RJ_CROWD);
+			pend_drop(s, old);
+		}
+		s->pend[s->npend].fd = fd;
+		s->pend[s->npend].since = mono_ms();
+		s->npend++;
 	}
 }
 
@@ -299,6 +449,10 @@ cmd_pair(int argc, char **argv)
 	uv_poll_start(&s.poll, UV_READABLE, on_conn);
 	uv_timer_init(&loop, &s.timer);
 	s.timer.data = &s;
+	uv_timer_init(&loop, &s.sweep);
+	s.sweep.data = &s;
+	s.summed = mono_ms();
+	uv_timer_start(&s.sweep, on_sweep, SWEEP_MS, SWEEP_MS);
 	uv_timer_start(&s.timer, on_timer,
 	    (uint64_t)(s.t.expiry - kith_now()) * 1000, 0);
 	uv_signal_init(&loop, &s.sigint);
@@ -312,10 +466,14 @@ cmd_pair(int argc, char **argv)
 	discovery_announce_close(s.ann);
 	uv_close((uv_handle_t *)&s.poll, close_cb);
 	uv_close((uv_handle_t *)&s.timer, close_cb);
+	uv_close((uv_handle_t *)&s.sweep, close_cb);
 	uv_close((uv_handle_t *)&s.sigint, close_cb);
 	uv_close((uv_handle_t *)&s.sigterm, close_cb);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
+	refusal_summary(&s);
+	while (s.npend > 0)
+		pend_drop(&s, 0);
 
 	switch (s.rc) {
 	case 0:

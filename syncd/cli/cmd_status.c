@@ -174,6 +174,10 @@ agent_status(const struct home *hm)
 	json_object_set(o, "mdns", json_object_get(resp, "mdns"));
 	json_object_set(o, "locked", json_object_get(resp, "locked"));
 	json_object_set(o, "backups", json_object_get(resp, "backups"));
+	/* Connections refused before their peer was known, by reason. */
+	if (json_object_get(resp, "refused") != NULL)
+		json_object_set(o, "refused", json_object_get(resp,
+		    "refused"));
 	json_decref(resp);
 	return (o);
 }

@@ -57,6 +57,18 @@ struct manual {
 	int warned;
 };
 
+/*
+ * Connections refused before the peer was identified, by reason: a few
+ * of each are logged per window, the rest counted and summed up, so that
+ * a flood of strangers cannot flood the log.
+ */
+enum { RF_BUSY, RF_TIMEOUT, RF_STRANGER, RF_INVITE, RF_HANDSHAKE, RF_N };
+struct ag_refusals {
+	uint64_t win;		/* ms: start of the current window */
+	unsigned n[RF_N];	/* in this window */
+	uint64_t total[RF_N];	/* since the agent started */
+};
+
 struct agent {
 	uv_loop_t *loop;
 	struct home *hm;
@@ -97,6 +109,7 @@ struct agent {
 	size_t nignored;
 
 	struct sess *sessions;	/* all, established or not */
+	struct ag_refusals refused;	/* of peers not identified (sess.c) */
 
 	/* The receiving transaction, shared by every session. */
 	int intx;
@@ -172,6 +185,7 @@ void sess_roster_all(struct agent *ag);
 void sess_close_all(struct agent *ag, const char *why);
 void sess_drop_inactive(struct agent *ag);
 json_t *sess_peers_json(struct agent *ag);
+json_t *sess_refused_json(struct agent *ag);
 
 /* ctl.c */
 int ctl_start(struct agent *ag);

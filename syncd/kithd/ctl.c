@@ -457,6 +457,7 @@ op_status(struct agent *ag, json_t *resp)
 	json_object_set_new(resp, "peers", sess_peers_json(ag));
 	json_object_set_new(resp, "socket", json_string(ag->sockpath));
 	json_object_set_new(resp, "port", json_integer(ag->port));
+	json_object_set_new(resp, "refused", sess_refused_json(ag));
 	json_object_set_new(resp, "mdns", json_boolean(ag->ann != NULL &&
 	    ag->br != NULL));
 	json_object_set_new(resp, "pid", json_integer((json_int_t)getpid()));

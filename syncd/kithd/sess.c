@@ -74,8 +74,13 @@ enum { S_DIAL, S_HS, S_LIVE, S_DEAD };
 #define HS_TIMEOUT_MS 10000
 #define DIAL_TIMEOUT_MS 5000
 #define MAX_UNKNOWN 32			/* incoming, not yet identified */
+#define MAX_UNKNOWN_HOST 8		/* of those, from one address */
+#define REFUSE_WIN_MS 10000		/* refusals summed up this often */
+#define REFUSE_LOGGED 3			/* each reason, one by one, a window */
 #define FRAMEMAX (2 + NOISE_MAXMSG)
 #define BODYMAX (NOISE_MAXMSG - NOISE_TAGLEN - 1)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 struct sess {
 	struct sess *next;
@@ -119,6 +124,7 @@ struct wreq {
 };
 
 static void sess_close(struct sess *s, const char *why);
+static void refused(struct agent *ag, int why, const char *addr);
 static void sess_push(struct sess *s);
 static void log_caught_up(struct sess *s);
 
@@ -992,14 +998,12 @@ identify(struct sess *s, const uint8_t *msg, size_t len)
 	case KITH_EHANDSHAKE:
 		break;
 	case KITH_ENOENT:
-		ag_log("refused an invitation answer from %s: no open"
-		    " invitation of this device has that token", s->addr);
+		refused(s->ag, RF_INVITE, s->addr);
 		return (KITH_EREFUSED);
 	default:
 		return (rc);
 	}
-	ag_log("refused connection from %s: not an active device of this"
-	    " account", s->addr);
+	refused(ag, RF_STRANGER, s->addr);
 	return (KITH_EREFUSED);
 }
 
@@ -1022,8 +1026,7 @@ xk_last(struct sess *s, const uint8_t *msg, size_t len)
 		return (KITH_ENOMEM);
 	if (noise_hs_read(s->hs, msg, len, pl, NOISE_MAXMSG, &plen) != 0) {
 		free(pl);
-		ag_log("refused connection from %s: handshake failed",
-		    s->addr);
+		refused(ag, RF_HANDSHAKE, s->addr);
 		return (KITH_EREFUSED);
 	}
 	rs = noise_hs_remote_static(s->hs);
@@ -1053,8 +1056,7 @@ xk_last(struct sess *s, const uint8_t *msg, size_t len)
 		s->close_after = 1;
 		return (0);
 	}
-	ag_log("refused connection from %s: not an active device of this"
-	    " account", s->addr);
+	refused(ag, RF_STRANGER, s->addr);
 	return (KITH_EREFUSED);
 }
 
@@ -1417,18 +1419,80 @@ sess_dial_manual(struct agent *ag, struct manual *m)
 		m->dialing->m = m;
 }
 
+/* ${a} and ${b} ("ADDR:PORT" or "[ADDR]:PORT") name the same host. */
+static int
+same_host(const char *a, const char *b)
+{
+	const char *pa = strrchr(a, ':'), *pb = strrchr(b, ':');
+
+	return (pa != NULL && pb != NULL && pa - a == pb - b &&
+	    strncmp(a, b, (size_t)(pa - a)) == 0);
+}
+
+/* Unfinished incoming handshakes from the address of ${s}; *${oldest}. */
+static int
+host_load(struct agent *ag, const struct sess *s, struct sess **oldest)
+{
+	struct sess *t;
+	int n = 0;
+
+	*oldest = NULL;
+	for (t = ag->sessions; t != NULL; t = t->next) {
+		if (t->state != S_HS || t->initiator || !same_host(t->addr,
+		    s->addr))
+			continue;
+		n++;
+		if (*oldest == NULL || t->hs_start <= (*oldest)->hs_start)
+			*oldest = t;
+	}
+	return (n);
+}
+
+/*
+ * Room for the newcomer ${new}: when MAX_UNKNOWN incoming handshakes are
+ * unfinished, or MAX_UNKNOWN_HOST from its address, one of them is
+ * closed, not the newcomer: the oldest of its address, or else the
+ * oldest of the address that holds the most.  A device of ours finishes
+ * its handshake in one round trip and calls from an address of its own,
+ * so strangers who hold slots open never keep it out, nor push it out.
+ */
+static void
+make_room(struct agent *ag, struct sess *new)
+{
+	struct sess *t, *victim, *o;
+	int unknown = 0, n, most = 0;
+
+	for (t = ag->sessions; t != NULL; t = t->next)
+		unknown += t != new && t->state == S_HS && !t->initiator;
+	if (host_load(ag, new, &victim) - 1 < MAX_UNKNOWN_HOST) {
+		if (unknown < MAX_UNKNOWN)
+			return;
+		for (victim = NULL, t = ag->sessions; t != NULL; t = t->next) {
+			if (t == new || t->state != S_HS || t->initiator)
+				continue;
+			if ((n = host_load(ag, t, &o)) > most) {
+				most = n;
+				victim = o;
+			}
+		}
+	}
+	/* (The newcomer counts itself; it is the youngest of its address.) */
+	if (victim == NULL || victim == new)
+		return;
+	refused(ag, RF_BUSY, victim->addr);
+	sess_close(victim, "busy");
+}
+
 static void
 on_conn(uv_stream_t *server, int status)
 {
 	struct agent *ag = server->data;
 	struct sockaddr_storage ss;
-	struct sess *s, *t;
-	int len = sizeof(ss), unknown = 0;
+	struct sess *s;
+	int len = sizeof(ss);
 
 	if (status < 0)
 		return;
-	for (t = ag->sessions; t != NULL; t = t->next)
-		unknown += t->state == S_HS && !t->initiator;
 	if ((s = sess_new(ag, 0)) == NULL)
 		return;
 	s->state = S_HS;
@@ -1440,12 +1504,11 @@ on_conn(uv_stream_t *server, int status)
 		ag_addr_text((struct sockaddr *)&ss, s->addr, sizeof(s->addr));
 	else
 		strcpy(s->addr, "?");
-	if (unknown >= MAX_UNKNOWN || ag->stopping) {
-		ag_vlog(ag, "too many handshakes at once: closing %s",
-		    s->addr);
-		sess_close(s, "busy");
+	if (ag->stopping) {
+		sess_close(s, "stopping");
 		return;
 	}
+	make_room(ag, s);
 	tune(s);
 	if (uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) != 0)
 		sess_close(s, "read failed");
@@ -1473,6 +1536,77 @@ sess_listen(struct agent *ag)
 	return (0);
 }
 
+static const char *const rf_why[RF_N] = {
+	"too many unfinished handshakes (" STR(MAX_UNKNOWN) " at most, "
+	    STR(MAX_UNKNOWN_HOST) " from one address): closed the oldest",
+	"handshake not finished within " STR(HS_TIMEOUT_MS) " ms",
+	"not an active device of this account",
+	"an invitation answer, but no open invitation of this device has"
+	    " that token",
+	"handshake failed",
+};
+static const char *const rf_key[RF_N] = {
+	"busy", "timeout", "stranger", "invitation", "handshake"
+};
+
+/* The window is over: say how many were refused without a line each. */
+static void
+refuse_window(struct agent *ag)
+{
+	struct ag_refusals *r = &ag->refused;
+	char what[512];
+	size_t off = 0;
+	unsigned quiet = 0, k;
+	int i;
+
+	if (ag_now_ms() - r->win < REFUSE_WIN_MS)
+		return;
+	what[0] = '\0';
+	for (i = 0; i < RF_N; i++) {
+		if (r->n[i] <= REFUSE_LOGGED)
+			continue;
+		k = r->n[i] - REFUSE_LOGGED;
+		quiet += k;
+		off += (size_t)snprintf(what + off, sizeof(what) - off,
+		    "%s%u %s", off > 0 ? "; " : "", k, rf_key[i]);
+		if (off >= sizeof(what))
+			off = sizeof(what) - 1;
+	}
+	if (quiet > 0)
+		ag_log("refused %u more connections in the last %llu s, not"
+		    " logged one by one: %s", quiet, (unsigned long long)
+		    (ag_now_ms() - r->win) / 1000, what);
+	memset(r->n, 0, sizeof(r->n));
+	r->win = ag_now_ms();
+}
+
+/* A connection refused before its peer was known. */
+static void
+refused(struct agent *ag, int why, const char *addr)
+{
+	struct ag_refusals *r = &ag->refused;
+
+	refuse_window(ag);
+	r->total[why]++;
+	if (++r->n[why] <= REFUSE_LOGGED)
+		ag_log("refused connection from %s: %s%s", addr, rf_why[why],
+		    r->n[why] == REFUSE_LOGGED ? " (more of these are"
+		    " counted, and summed up every " STR(REFUSE_WIN_MS)
+		    " ms)" : "");
+}
+
+json_t *
+sess_refused_json(struct agent *ag)
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; o != NULL && i < RF_N; i++)
+		json_object_set_new(o, rf_key[i],
+		    json_integer((json_int_t)ag->refused.total[i]));
+	return (o);
+}
+
 void
 sess_tick(struct agent *ag)
 {
@@ -1480,6 +1614,7 @@ sess_tick(struct agent *ag)
 	uint64_t now = ag_now_ms(), ka = (uint64_t)ag->keepalive * 1000;
 	size_t i;
 
+	refuse_window(ag);
 	for (s = ag->sessions; s != NULL; s = next) {
 		next = s->next;
 		if (s->state == S_DIAL && now - s->hs_start > DIAL_TIMEOUT_MS) {
@@ -1488,7 +1623,11 @@ sess_tick(struct agent *ag)
 			sess_close(s, "connect timed out");
 		} else if (s->state == S_HS &&
 		    now - s->hs_start > HS_TIMEOUT_MS) {
-			ag_vlog(ag, "handshake with %s timed out", s->addr);
+			if (s->initiator)
+				ag_vlog(ag, "handshake with %s timed out",
+				    s->addr);
+			else
+				refused(ag, RF_TIMEOUT, s->addr);
 			sess_close(s, "handshake timed out");
 		} else if (s->state == S_LIVE && now - s->last_rx > 3 * ka) {
 			sess_close(s, "no answer");
