@@ -17,12 +17,15 @@
 # 2. Ongoing sync: the agents of laptop and phone run; M records are added
 #    on each, first on the clean link (the reference), then on the bad one:
 #    both converge to the union of what was imported, each record once.
-# 3. A flapping link, down 3 s in every 5: the tablet joins.  'kith join'
-#    either completes or stops with a clear message; run again, it resumes
-#    and completes, and the records received over all its runs add up to
-#    exactly N, with the same history as the laptop's.  Then the tablet's
-#    agent runs too and records added on all three converge while the link
-#    still flaps.
+# 3. A flapping link, down 3 s in every 5 (and 4 Mbit/s): the laptop takes X more
+#    records, which the phone's agent syncs across it; then the tablet
+#    joins.  Its first 'kith join' is cut for good (netem drops everything)
+#    a quarter of the way, and must stop by itself saying the transfer was
+#    cut, how much it kept and to run it again.  Back to flapping, it is
+#    run again until it completes; any run may stop, with a clear message,
+#    and keeps what it stored; the last receives exactly what the tablet
+#    lacked.  Same history as the laptop's.  Then the tablet's agent runs
+#    too, and records added on all three converge while the link flaps.
 # Figures: time of each step, against the clean link, and what the tool
 # did to the frames (lost, flapped, duplicated, early, out of order).
 set -euo pipefail
@@ -36,7 +39,8 @@ host_add ref 192.0.2.194
 N=2000		# records of the first transfers, about 200 bytes each
 M=150		# records added on each side during ongoing sync
 BAD="loss=10 delay=300 jitter=100 reorder=5 dup=5"
-FLAP="flap=3/5"
+FLAP="flap=3/5 rate=4000"
+X=8000		# records added on the laptop before the flapping, for a longer join
 
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 secs() { printf '%d.%01d s' $(($1 / 1000)) $(($1 % 1000 / 100)); }
@@ -161,38 +165,124 @@ pass "bad link: $M records added on each side converged in $(secs "$t_sync_bad")
 netem_delta b0 b1
 
 # --- 3. a flapping link ------------------------------------------------------
+# X more records on the laptop, for a longer transfer; the phone's agent
+# takes them across the flapping link first.  The tablet's 'kith join'
+# runs while the link flaps; once a quarter is across, the cable is cut
+# for good (netem drops everything) until that run stops by itself, which
+# must say that the transfer was cut, how many records it kept and what to
+# do.  The link flaps again, and 'kith join' is run again until it
+# completes (at most 8 runs).  Every run that stops must say so clearly and
+# keep what it stored; the one that completes must receive exactly the
+# records the tablet lacked, none twice.
 host_impair laptop $FLAP
-netem_mark f0
-t0=$(date +%s%N)
-pair_start laptop
-jimg=$PAIR_PNG
-runs=0 got=0
-while :; do
-	runs=$((runs + 1))
-	[ "$runs" -le 8 ] || fail "the tablet did not finish joining in 8 runs"
-	had=$(kith_count tablet)
-	[ "$had" != -1 ] || had=0
-	if out=$(kith_on tablet --json join ${jimg:+"$jimg"} --name tablet 2>&1); then
-		r=$(echo "$out" | sed -n 's/.*"received":\([0-9]*\).*/\1/p')
-		got=$((got + r))
-		echo "run $runs: joined, $r records received (had $had)"
-		break
+"$TOOLS/genhist" $X 200 20 > "$HOSTS_TMP/more.jsonl"
+must kith_on laptop history import "$HOSTS_TMP/more.jsonl" >/dev/null
+cat "$HOSTS_TMP/more.jsonl" >> "$HOSTS_TMP/all.jsonl"
+total=$((N + 4 * M + X))
+
+tcount() {	# the tablet's records (0 before its home exists)
+	local n
+	n=$(kith_count tablet)
+	[ "$n" = -1 ] && n=0
+	echo "$n"
+}
+jrun() {	# one 'kith join' run on the tablet, in the background
+	host_bg tablet "$KITH" --home "$(kith_home tablet)" \
+		--passphrase-file "$PASSFILE" --json join \
+		${jimg:+"$jimg"} --name tablet >/dev/null
+	JLOG=$(host_bg_log tablet)
+	JRC=${JLOG%.log}.rc
+}
+jwait() {	# wait SEC for the run to end
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		[ -s "$JRC" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# stopped BEFORE: the run ended in failure; it must say what to do and
+# keep what it stored (and say how much, if it says).  Sets the next code.
+stopped() {
+	local before=$1 msg now kept
+	msg=$(tail -n 1 "$JLOG")
+	echo "run $runs: $msg"
+	echo "$msg" | grep -Eq "run 'kith (join|pair)'( there)? again|cannot reach the device that showed the code" ||
+		{ cat "$JLOG"; fail "run $runs of 'kith join' stopped without saying what to do"; }
+	now=$(tcount)
+	[ "$now" -ge "$before" ] || fail "the tablet lost records ($before, then $now)"
+	if [[ $msg =~ transfer\ was\ cut\ \(([0-9]+)\ new\ records\ kept\) ]]; then
+		kept=${BASH_REMATCH[1]}
+		[ "$kept" = $((now - before)) ] ||
+			fail "run $runs says it kept $kept records; the tablet stored $((now - before))"
 	fi
-	# It stopped: it must say why and what to do, and keep what it has.
-	echo "run $runs: $(echo "$out" | tail -n 1)"
-	echo "$out" | grep -Eq "run 'kith (join|pair)' again" ||
-		{ echo "$out"; fail "an interrupted join does not say what to do"; }
-	now=$(kith_count tablet)
-	[ "$now" -ge "$had" ] || fail "the tablet lost records ($had, then $now)"
-	got=$((got + now - had))
-	if echo "$out" | grep -q "run 'kith pair' again"; then
-		# The laptop's code ran out: a new one, scanned again.
+	if [[ $msg == *"'kith pair'"* ]]; then
+		# The laptop's code is over: a new one, scanned again.
 		pair_wait || true
 		pair_start laptop
 		jimg=$PAIR_PNG
-	else
-		jimg=	# resume with the code the tablet kept
+	elif [[ $msg != *"cannot reach"* ]]; then
+		jimg=	# resume, with the code the tablet kept
 	fi
+}
+
+up_bytes() {
+	host_impair_stats laptop | sed -n 's/^netem up: .* bytes_out=\([0-9]*\).*/\1/p'
+}
+
+t0=$(date +%s%N)
+converged laptop phone
+t_sync_more=$(ms_since "$t0")
+pass "flapping link: the phone's agent took the laptop's $X new records in $(secs "$t_sync_more")"
+
+netem_mark f0
+b0=$(up_bytes)
+t0=$(date +%s%N)
+pair_start laptop
+jimg=$PAIR_PNG runs=0 cut=0
+while :; do
+	runs=$((runs + 1))
+	[ "$runs" -le 8 ] || fail "the tablet did not finish joining in 8 runs"
+	before=$(tcount)
+	jrun
+	if [ "$cut" = 0 ]; then
+		# The tablet commits in large batches: progress is seen on
+		# the wire, as bytes the laptop sent.
+		for ((i = 0; i < 1200; i++)); do
+			[ $(( $(up_bytes) - b0 )) -ge $((total * 300 / 4)) ] && break
+			[ ! -s "$JRC" ] || break
+			sleep 0.05
+		done
+		if [ ! -s "$JRC" ]; then
+			host_impair laptop loss=100
+			cut=1
+			echo "run $runs: cable cut after $(( $(up_bytes) - b0 )) bytes from the laptop"
+			t_cut=$(date +%s%N)
+			jwait 90 || fail "the tablet's join still runs 90 s after the cable was cut"
+			t_stop=$(ms_since "$t_cut")
+			[ "$(cat "$JRC")" != 0 ] || { cat "$JLOG"; fail "the join completed across a cut cable"; }
+			tail -n 1 "$JLOG" | grep -q "the transfer was cut (" ||
+				{ cat "$JLOG"; fail "the join stopped by the cut does not say the transfer was cut"; }
+			host_impair laptop $FLAP
+			stopped "$before"
+			n=$(tcount)
+			[ "$n" -gt 0 ] && [ "$n" -lt $total ] ||
+				fail "the cut did not land mid-transfer: the tablet holds $n of $total"
+			pass "cut cable: the tablet's join stopped $(secs "$t_stop") after the cut, saying so"
+			sleep 1
+			continue
+		fi
+	fi
+	jwait 300 || fail "run $runs of 'kith join' still runs after 300 s"
+	if [ "$(cat "$JRC")" = 0 ]; then
+		[ "$cut" = 1 ] || fail "the join completed before the cut (make X larger)"
+		r=$(sed -n 's/.*"received":\([0-9]*\).*/\1/p' "$JLOG")
+		echo "run $runs: joined, $r records received (had $before)"
+		[ "$r" = $((total - before)) ] ||
+			fail "the last run received $r records, not the $((total - before)) the tablet lacked"
+		break
+	fi
+	stopped "$before"
 	sleep 1
 done
 pair_wait || { cat "$PAIR_LOG"; fail "'kith pair' for the tablet did not end well"; }
@@ -200,11 +290,10 @@ t_flap=$(ms_since "$t0")
 netem_mark f1
 same_history laptop tablet
 n=$(kith_count tablet)
-[ "$n" = $((N + 4 * M)) ] || fail "tablet holds $n, not $((N + 4 * M))"
-[ "$got" = "$n" ] || fail "the tablet's runs received $got records in all, for $n held: some came twice"
+[ "$n" = $total ] || fail "tablet holds $n, not $total"
 [ "$(( $(netem_get f1 up flapped) - $(netem_get f0 up flapped) ))" -gt 0 ] ||
 	fail "the link did not flap during the join"
-pass "flapping link ($FLAP): the tablet joined in $runs run(s), $(secs "$t_flap"), $n records, each received once, same history"
+pass "flapping link ($FLAP) and a cut: the tablet joined in $runs runs, $(secs "$t_flap") in all, $n records, each received once, same history"
 netem_delta f0 f1
 
 kithd_start tablet
@@ -221,8 +310,9 @@ netem_delta f1 f2
 for h in laptop phone tablet; do kithd_stop "$h"; done
 
 echo "figures (records of about 200 bytes; ASan build):"
-echo "  first transfer of $N: clean $(secs "$t_clean"), bad $(secs "$t_bad"), flapping $(secs "$t_flap") ($runs run(s))"
-echo "  sync of 2 x $M: clean $(secs "$t_sync_clean"), bad $(secs "$t_sync_bad"); 3 x $M while flapping $(secs "$t_sync_flap")"
+echo "  first transfer of $N: clean $(secs "$t_clean"), bad $(secs "$t_bad")"
+echo "  first transfer of $total, flapping and cut once: $(secs "$t_flap") in $runs runs (stopped $(secs "$t_stop") after the cut)"
+echo "  sync of 2 x $M: clean $(secs "$t_sync_clean"), bad $(secs "$t_sync_bad"); while flapping: $X one way $(secs "$t_sync_more"), 3 x $M $(secs "$t_sync_flap")"
 echo "  netem over the whole run:"
 netem_delta c0 f2
 pass "all done in $(elapsed) s"

@@ -18,7 +18,10 @@
  *   dup=P       send P percent of frames twice (each copy its own delay)
  *   flap=D/T    every T seconds, the link is down for D seconds (the last D
  *               of each period): nothing forwarded, frames in flight lost
- *   limit=N     at most N frames queued a direction (default 10000)
+ *   rate=KBIT   a link of KBIT kbit/s: frames leave one after the other,
+ *               each taking its length's time on the wire (0: unlimited)
+ *   limit=N     at most N frames queued a direction (default 10000); more
+ *               are dropped (counted as overflow)
  *   seed=N      random seed (default: from the clock; always printed)
  * The settings are the command line's, then FILE's (whitespace-separated
  * SETTINGs) on top; SIGHUP reads FILE again, from the defaults, and starts
@@ -63,6 +66,7 @@ struct conf {
 	double loss, reorder, dup;	/* percent */
 	long delay_ms, jitter_ms;
 	long flap_down_ms, flap_period_ms;
+	long rate_kbit;
 	size_t limit;
 };
 
@@ -86,6 +90,7 @@ struct dir {
 	struct frame *heap;
 	size_t n, cap;
 	uint64_t seq, max_sent_seq;
+	uint64_t busy_until;	/* the wire is busy until then (rate) */
 	int sent_any;
 	struct counts k;
 };
@@ -209,6 +214,8 @@ setting(struct dir d[2], const char *s)
 			rc = parse_ms(v, &c->delay_ms);
 		else if (strcmp(key, "jitter") == 0)
 			rc = parse_ms(v, &c->jitter_ms);
+		else if (strcmp(key, "rate") == 0)
+			rc = parse_ms(v, &c->rate_kbit);
 		else if (strcmp(key, "limit") == 0) {
 			if ((rc = parse_ms(v, &a)) == 0 && a > 0)
 				c->limit = (size_t)a;
@@ -272,9 +279,9 @@ show_conf(const struct dir *d)
 	const struct conf *c = &d->c;
 
 	printf("netem: %s: loss=%g delay=%ld jitter=%ld reorder=%g dup=%g "
-	    "flap=%ld/%ld ms limit=%zu\n", d->name, c->loss, c->delay_ms,
-	    c->jitter_ms, c->reorder, c->dup, c->flap_down_ms,
-	    c->flap_period_ms, c->limit);
+	    "flap=%ld/%ld ms rate=%ld kbit limit=%zu\n", d->name, c->loss,
+	    c->delay_ms, c->jitter_ms, c->reorder, c->dup, c->flap_down_ms,
+	    c->flap_period_ms, c->rate_kbit, c->limit);
 }
 
 /* Is the direction's link down at time T (flapping)? */
@@ -411,8 +418,20 @@ dispatch(struct dir *d, uint64_t t)
 {
 	struct frame fr;
 
-	while (d->n > 0 && d->heap[0].due <= t) {
+	while (d->n > 0 && d->heap[0].due <= t && d->busy_until <= t) {
 		heap_pop(d, &fr);
+		if (d->c.rate_kbit > 0) {
+			/*
+			 * Back to back from the end of the last frame (or
+			 * from its due time, on an idle wire), so that late
+			 * wake-ups do not slow the link; bits / (kbit/s) =
+			 * ms, in ns bits * 1e6 / kbit.
+			 */
+			if (d->busy_until < fr.due)
+				d->busy_until = fr.due;
+			d->busy_until += (uint64_t)fr.len * 8 * 1000000u /
+			    (uint64_t)d->c.rate_kbit;
+		}
 		if (flap_down(&d->c, t)) {
 			/* The cable is out: what was on it is gone. */
 			d->k.flapped++;
@@ -669,9 +688,17 @@ main(int argc, char **argv)
 		dispatch(&d[1], t);
 
 		next = UINT64_MAX;
-		for (i = 0; i < 2; i++)
-			if (d[i].n > 0 && d[i].heap[0].due < next)
-				next = d[i].heap[0].due;
+		for (i = 0; i < 2; i++) {
+			uint64_t w;
+
+			if (d[i].n == 0)
+				continue;
+			w = d[i].heap[0].due;
+			if (d[i].busy_until > w)
+				w = d[i].busy_until;
+			if (w < next)
+				next = w;
+		}
 		if (next == UINT64_MAX) {
 			tsp = NULL;
 		} else {
