@@ -17,15 +17,17 @@
 # 2. Ongoing sync: the agents of laptop and phone run; M records are added
 #    on each, first on the clean link (the reference), then on the bad one:
 #    both converge to the union of what was imported, each record once.
-# 3. A flapping link, down 3 s in every 5 (and 4 Mbit/s): the laptop takes X more
-#    records, which the phone's agent syncs across it; then the tablet
-#    joins.  Its first 'kith join' is cut for good (netem drops everything)
-#    a quarter of the way, and must stop by itself saying the transfer was
-#    cut, how much it kept and to run it again.  Back to flapping, it is
-#    run again until it completes; any run may stop, with a clear message,
-#    and keeps what it stored; the last receives exactly what the tablet
-#    lacked.  Same history as the laptop's.  Then the tablet's agent runs
-#    too, and records added on all three converge while the link flaps.
+# 3. A flapping link, down 3 s in every 5 (and 4 Mbit/s): the laptop takes
+#    X more records, which the phone's agent syncs across it; then the
+#    tablet joins.  Its first 'kith join' is cut for good (netem drops
+#    everything) two thirds of the way, and must stop by itself saying the
+#    transfer was cut, how much it kept and to run it again.  Back to
+#    flapping, it is run again until it completes; any run may stop, with
+#    a clear message, and keeps what it stored; the last receives exactly
+#    what the tablet lacked (as counted by kith, and as seen in the bytes
+#    on the wire).  Same history as the laptop's.  Then the tablet's agent
+#    runs too, and records added on all three converge while the link
+#    flaps.
 # Figures: time of each step, against the clean link, and what the tool
 # did to the frames (lost, flapped, duplicated, early, out of order).
 set -euo pipefail
@@ -106,7 +108,9 @@ same_history laptop ref
 [ "$(kith_count ref)" = $N ] || fail "ref holds $(kith_count ref), not $N"
 [ "$(netem_get c1 up lost)" = 0 ] && [ "$(netem_get c1 up duplicated)" = 0 ] ||
 	fail "the clean link lost or duplicated frames"
-pass "clean link: ref joined with $N records in $(secs "$t_clean")"
+# What a record costs on the wire, from the laptop, in a first transfer.
+per_rec=$(( ($(netem_get c1 up bytes_out) - $(netem_get c0 up bytes_out)) / N ))
+pass "clean link: ref joined with $N records in $(secs "$t_clean") ($per_rec bytes a record on the wire)"
 netem_delta c0 c1
 
 # --- 1. pairing and first transfer over the bad link -------------------------
@@ -167,7 +171,7 @@ netem_delta b0 b1
 # --- 3. a flapping link ------------------------------------------------------
 # X more records on the laptop, for a longer transfer; the phone's agent
 # takes them across the flapping link first.  The tablet's 'kith join'
-# runs while the link flaps; once a quarter is across, the cable is cut
+# runs while the link flaps; once two thirds are across, the cable is cut
 # for good (netem drops everything) until that run stops by itself, which
 # must say that the transfer was cut, how many records it kept and what to
 # do.  The link flaps again, and 'kith join' is run again until it
@@ -244,12 +248,13 @@ while :; do
 	runs=$((runs + 1))
 	[ "$runs" -le 8 ] || fail "the tablet did not finish joining in 8 runs"
 	before=$(tcount)
+	brun=$(up_bytes)
 	jrun
 	if [ "$cut" = 0 ]; then
 		# The tablet commits in large batches: progress is seen on
 		# the wire, as bytes the laptop sent.
 		for ((i = 0; i < 1200; i++)); do
-			[ $(( $(up_bytes) - b0 )) -ge $((total * 300 / 4)) ] && break
+			[ $(( $(up_bytes) - b0 )) -ge $((total * per_rec * 2 / 3)) ] && break
 			[ ! -s "$JRC" ] || break
 			sleep 0.05
 		done
@@ -280,6 +285,14 @@ while :; do
 		echo "run $runs: joined, $r records received (had $before)"
 		[ "$r" = $((total - before)) ] ||
 			fail "the last run received $r records, not the $((total - before)) the tablet lacked"
+		# 'received' counts new records only: that nothing was sent
+		# again is seen on the wire.  Halfway between sending what
+		# was lacking and sending everything again, retransmissions
+		# of the flapping link included.
+		sent=$(( $(up_bytes) - brun ))
+		echo "run $runs: the laptop sent $sent bytes; $((r * per_rec)) for $r records, $((total * per_rec)) for all $total"
+		[ "$sent" -lt $(( (r + total) * per_rec / 2 )) ] ||
+			fail "the last run cost $sent bytes from the laptop: records the tablet held were sent again"
 		break
 	fi
 	stopped "$before"
