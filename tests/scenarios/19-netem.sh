@@ -17,7 +17,7 @@
 # 2. Ongoing sync: the agents of laptop and phone run; M records are added
 #    on each, first on the clean link (the reference), then on the bad one:
 #    both converge to the union of what was imported, each record once.
-# 3. A flapping link, down 3 s in every 5 (and 4 Mbit/s): the laptop takes
+# 3. A flapping link, down 3 s in every 5 (4 Mbit/s, 0.3 s queue): the laptop takes
 #    X more records, which the phone's agent syncs across it; then the
 #    tablet joins.  Its first 'kith join' is cut for good (netem drops
 #    everything) two thirds of the way, and must stop by itself saying the
@@ -40,9 +40,9 @@ host_add ref 192.0.2.194
 
 N=2000		# records of the first transfers, about 200 bytes each
 M=150		# records added on each side during ongoing sync
-BAD="loss=10 delay=300 jitter=100 reorder=5 dup=5"
-FLAP="flap=3/5 rate=4000"
-X=8000		# records added on the laptop before the flapping, for a longer join
+BAD=(loss=10 delay=300 jitter=100 reorder=5 dup=5)
+FLAP=(flap=3/5 rate=4000 limit=100)	# 100 frames: 0.3 s of queue
+X=6000		# records added on the laptop before the flapping, for a longer join
 
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 secs() { printf '%d.%01d s' $(($1 / 1000)) $(($1 % 1000 / 100)); }
@@ -106,15 +106,16 @@ t_clean=$JOIN_MS
 netem_mark c1
 same_history laptop ref
 [ "$(kith_count ref)" = $N ] || fail "ref holds $(kith_count ref), not $N"
-[ "$(netem_get c1 up lost)" = 0 ] && [ "$(netem_get c1 up duplicated)" = 0 ] ||
+if [ "$(netem_get c1 up lost)" != 0 ] || [ "$(netem_get c1 up duplicated)" != 0 ]; then
 	fail "the clean link lost or duplicated frames"
+fi
 # What a record costs on the wire, from the laptop, in a first transfer.
 per_rec=$(( ($(netem_get c1 up bytes_out) - $(netem_get c0 up bytes_out)) / N ))
 pass "clean link: ref joined with $N records in $(secs "$t_clean") ($per_rec bytes a record on the wire)"
 netem_delta c0 c1
 
 # --- 1. pairing and first transfer over the bad link -------------------------
-host_impair laptop $BAD
+host_impair laptop "${BAD[@]}"
 netem_mark a0
 join phone
 t_bad=$JOIN_MS
@@ -125,9 +126,10 @@ grep -q '"roster_version":3' <(kith_on phone devices --json) ||
 	fail "phone's roster is not version 3"
 lost=$(( $(netem_get a1 up lost) - $(netem_get a0 up lost) ))
 dups=$(( $(netem_get a1 up duplicated) - $(netem_get a0 up duplicated) ))
-[ "$lost" -gt 0 ] && [ "$dups" -gt 0 ] ||
+if [ "$lost" -le 0 ] || [ "$dups" -le 0 ]; then
 	fail "the bad link did not drop and duplicate frames (lost $lost, duplicated $dups)"
-pass "bad link ($BAD): phone found the laptop by mDNS and joined with exactly $N records, same history, in $(secs "$t_bad") (clean: $(secs "$t_clean"))"
+fi
+pass "bad link (${BAD[*]}): phone found the laptop by mDNS and joined with exactly $N records, same history, in $(secs "$t_bad") (clean: $(secs "$t_clean"))"
 netem_delta a0 a1
 
 # --- 2. ongoing sync ---------------------------------------------------------
@@ -156,7 +158,7 @@ converged laptop phone
 t_sync_clean=$(ms_since "$t0")
 pass "clean link: $M records added on each side converged in $(secs "$t_sync_clean")"
 
-host_impair laptop $BAD
+host_impair laptop "${BAD[@]}"
 netem_mark b0
 t0=$(date +%s%N)
 add_on laptop 211
@@ -178,7 +180,7 @@ netem_delta b0 b1
 # completes (at most 8 runs).  Every run that stops must say so clearly and
 # keep what it stored; the one that completes must receive exactly the
 # records the tablet lacked, none twice.
-host_impair laptop $FLAP
+host_impair laptop "${FLAP[@]}"
 "$TOOLS/genhist" $X 200 20 > "$HOSTS_TMP/more.jsonl"
 must kith_on laptop history import "$HOSTS_TMP/more.jsonl" >/dev/null
 cat "$HOSTS_TMP/more.jsonl" >> "$HOSTS_TMP/all.jsonl"
@@ -268,7 +270,7 @@ while :; do
 			[ "$(cat "$JRC")" != 0 ] || { cat "$JLOG"; fail "the join completed across a cut cable"; }
 			tail -n 1 "$JLOG" | grep -q "the transfer was cut (" ||
 				{ cat "$JLOG"; fail "the join stopped by the cut does not say the transfer was cut"; }
-			host_impair laptop $FLAP
+			host_impair laptop "${FLAP[@]}"
 			stopped "$before"
 			n=$(tcount)
 			[ "$n" -gt 0 ] && [ "$n" -lt $total ] ||
@@ -306,7 +308,7 @@ n=$(kith_count tablet)
 [ "$n" = $total ] || fail "tablet holds $n, not $total"
 [ "$(( $(netem_get f1 up flapped) - $(netem_get f0 up flapped) ))" -gt 0 ] ||
 	fail "the link did not flap during the join"
-pass "flapping link ($FLAP) and a cut: the tablet joined in $runs runs, $(secs "$t_flap") in all, $n records, each received once, same history"
+pass "flapping link (${FLAP[*]}) and a cut: the tablet joined in $runs runs, $(secs "$t_flap") in all, $n records, each received once, same history"
 netem_delta f0 f1
 
 kithd_start tablet
