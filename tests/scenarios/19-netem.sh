@@ -17,6 +17,8 @@
 # 2. Ongoing sync: the agents of laptop and phone run; M records are added
 #    on each, first on the clean link (the reference), then on the bad one:
 #    both converge to the union of what was imported, each record once.
+#    Then the phone's agent restarts on the bad link: it must find, dial
+#    and handshake with the laptop's across it, and take what it missed.
 # 3. A flapping link, down 3 s in every 5 (4 Mbit/s, 0.3 s queue): the laptop takes
 #    X more records, which the phone's agent syncs across it; then the
 #    tablet joins.  Its first 'kith join' is cut for good (netem drops
@@ -170,6 +172,21 @@ netem_mark b1
 pass "bad link: $M records added on each side converged in $(secs "$t_sync_bad") (clean: $(secs "$t_sync_clean")); $((N + 4 * M)) records each, none twice"
 netem_delta b0 b1
 
+# The phone's agent starts again while the link is bad: it must find the
+# laptop, dial and finish the handshake across it (the agents' dial and
+# handshake timeouts), and take what was added meanwhile.
+kithd_stop phone
+add_on laptop 213
+t0=$(date +%s%N)
+kithd_start phone
+wait_mesh laptop phone 90
+t_meet_bad=$(ms_since "$t0")
+converged laptop phone
+t_back_bad=$(ms_since "$t0")
+netem_mark b2
+pass "bad link: the phone's agent restarted, met the laptop again in $(secs "$t_meet_bad") and had its $M new records in $(secs "$t_back_bad")"
+grep -E "timed out|cannot connect" "$(kithd_log phone)" "$(kithd_log laptop)" | sed 's/^/  /' || true
+
 # --- 3. a flapping link ------------------------------------------------------
 # X more records on the laptop, for a longer transfer; the phone's agent
 # takes them across the flapping link first.  The tablet's 'kith join'
@@ -184,7 +201,7 @@ host_impair laptop "${FLAP[@]}"
 "$TOOLS/genhist" $X 200 20 > "$HOSTS_TMP/more.jsonl"
 must kith_on laptop history import "$HOSTS_TMP/more.jsonl" >/dev/null
 cat "$HOSTS_TMP/more.jsonl" >> "$HOSTS_TMP/all.jsonl"
-total=$((N + 4 * M + X))
+total=$((N + 5 * M + X))
 
 tcount() {	# the tablet's records (0 before its home exists)
 	local n
@@ -327,6 +344,7 @@ for h in laptop phone tablet; do kithd_stop "$h"; done
 echo "figures (records of about 200 bytes; ASan build):"
 echo "  first transfer of $N: clean $(secs "$t_clean"), bad $(secs "$t_bad")"
 echo "  first transfer of $total, flapping and cut once: $(secs "$t_flap") in $runs runs (stopped $(secs "$t_stop") after the cut)"
+echo "  agent restarted on the bad link: met again in $(secs "$t_meet_bad"), $M records in $(secs "$t_back_bad")"
 echo "  sync of 2 x $M: clean $(secs "$t_sync_clean"), bad $(secs "$t_sync_bad"); while flapping: $X one way $(secs "$t_sync_more"), 3 x $M $(secs "$t_sync_flap")"
 echo "  netem over the whole run:"
 netem_delta c0 f2
