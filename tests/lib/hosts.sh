@@ -20,6 +20,20 @@
 #                                   cut host NAME off (every interface, or
 #                                   IFACE alone) and reconnect it; see
 #                                   "Partitions" below
+#   host_impair NAME [IFACE] [SETTING...]
+#                                   an impaired link: put the userspace
+#                                   impairer (tests/tools/netem.c, see
+#                                   "Impaired links" below) between host
+#                                   NAME's IFACE (default kveth0) and its
+#                                   bridge, with SETTINGs such as loss=10
+#                                   delay=300 jitter=100 reorder=5 dup=2
+#                                   flap=3/5; called again, it replaces the
+#                                   settings at runtime (no SETTING: a clean
+#                                   link, still through the impairer)
+#   host_impair_stats NAME [IFACE]  the impairer's counters now, one line a
+#                                   direction ("netem up: in=... out=...
+#                                   lost=... flapped=... duplicated=...
+#                                   early=... out_of_order=...")
 #   host_exec NAME CMD...           run CMD on the host, in the foreground
 #   host_bg NAME CMD...             run CMD on the host in the background;
 #                                   prints its PID (also in $HOST_BG_PID),
@@ -84,6 +98,40 @@
 # avahi-daemon notices nothing, and every packet to or from it is lost,
 # like a cable cut between two switches.  host_link_up undoes either.
 #
+# Impaired links.  This machine's kernel (and CI's) has no sch_netem, so
+# impairment is done in userspace, at the packet level.  host_impair takes
+# the host's bridge port v-NAME out of its bridge and runs the netem tool
+# in kb-$$ between it and a second veth pair, n-NAME <-> m-NAME, whose end
+# m-NAME is the bridge port now:
+#
+#                     netns kb-$$
+#          +--------------------------------------------+
+#          |                  br0                       |
+#          |            +------+------+                 |
+#          |          m-a    v-b     v-...              |
+#          |           |      |                         |
+#          |          n-a     |   (veth pair n-a/m-a)   |
+#          |           |      |                         |
+#          |   [netem v-a n-a]|   AF_PACKET raw sockets |
+#          |           |      |                         |
+#          |          v-a     |                         |
+#          +-----------|------|-------------------------+
+#                      |      |
+#            k$$-a kveth0    kveth0 k$$-b
+#
+# The tool forwards every frame unmodified (mDNS multicast and ARP too),
+# delaying, dropping, duplicating and reordering them per direction ("up":
+# from the host, "down": towards it); see tests/tools/netem.c for the
+# settings.  Checksum and segmentation offloads are turned off on the two
+# interfaces that transmit into it (the host's kveth and m-NAME), so that
+# it sees wire-sized frames with their checksums done, as a real link
+# would.  Its settings are in $HOSTS_TMP/NAME/netem.IFACE.conf, read again
+# on SIGHUP; its log (seed, settings, counters) is netem.IFACE.log there;
+# it is a recorded process, stopped by hosts_cleanup (and prints its
+# counters as it goes).  Ports of a host's further links: v-NAME-N gives
+# n-NAME-N and m-NAME-N.  The tool is $HOSTS_NETEM (default:
+# $KITH_TOOLS/netem).
+#
 # avahi-daemon insists on /run/avahi-daemon/pid and refuses to start twice,
 # so each one runs in a private mount namespace where $HOSTS_TMP/NAME/run is
 # bind-mounted on /run (and an empty directory on /etc/avahi/services, so
@@ -105,6 +153,7 @@
 
 HOSTS_TMP=
 HOSTS_BR="kb-$$"
+HOSTS_NETEM=${HOSTS_NETEM:-${KITH_TOOLS:+$KITH_TOOLS/netem}}
 HOST_BG_PID=
 HOST_BG_LOG=
 
@@ -496,6 +545,91 @@ host_link_down() {
 host_link_up() {
 	hosts__need_host "${1-}"
 	hosts__updown "$1" up "${@:2}"
+}
+
+# hosts__link NAME IFACE: IFACE's line in NAME's links ("IFACE SEG ADDR
+# PORT"), or fail.
+hosts__link() {
+	local i s a port
+	while read -r i s a port; do
+		[ "$i" = "$2" ] && { echo "$i $s $a $port"; return 0; }
+	done <"$HOSTS_TMP/$1/links"
+	hosts__fail "host $1 has no interface '$2'"
+}
+
+host_impair() {
+	local name=${1-} ifc=kveth0 line seg port br np mp base pid i n
+	hosts__need_host "$name"
+	shift
+	if [[ ${1-} == kveth* ]]; then
+		ifc=$1
+		shift
+	fi
+	line=$(hosts__link "$name" "$ifc") || exit 1
+	read -r _ seg _ port <<<"$line"
+	base="$HOSTS_TMP/$name/netem.$ifc"
+	# The settings first: a running tool reads them on SIGHUP, a new one
+	# at start.
+	printf '%s\n' "$@" >"$base.conf.tmp"
+	mv "$base.conf.tmp" "$base.conf"
+	if [ -s "$base.pid" ]; then
+		pid=$(cat "$base.pid")
+		hosts__alive "$pid" "$(cat "$base.start")" ||
+		    hosts__fail "host $name: netem on $ifc has died: $(tail -n 5 "$base.log")"
+		n=$(grep -c 'settings read again' "$base.log" || true)
+		kill -HUP "$pid"
+		# Done when it has logged the new settings.
+		for ((i = 0; i < 250; i++)); do
+			[ "$(grep -c 'settings read again' "$base.log")" -gt \
+			    "$n" ] && return 0
+			sleep 0.02
+		done
+		tail -n 5 "$base.log" >&2
+		hosts__fail "host $name: netem on $ifc did not take the settings"
+	fi
+	[ -x "$HOSTS_NETEM" ] ||
+	    hosts__fail "host_impair: no netem tool at '$HOSTS_NETEM' (set HOSTS_NETEM)"
+	br=$(hosts__bridge "$seg") || exit 1
+	np="n-${port#v-}"
+	mp="m-${port#v-}"
+	hosts__ip -n "$HOSTS_BR" link set "$port" nomaster
+	hosts__ip -n "$HOSTS_BR" link add "$np" type veth peer name "$mp"
+	hosts__ip -n "$HOSTS_BR" link set "$mp" master "$br" up
+	hosts__ip -n "$HOSTS_BR" link set "$np" up
+	ip netns exec "$(hosts__ns "$name")" "$HOSTS_NETEM" --no-offload \
+	    "$ifc" || hosts__fail "host $name: offloads on $ifc stay on"
+	ip netns exec "$HOSTS_BR" "$HOSTS_NETEM" --no-offload "$mp" ||
+	    hosts__fail "host $name: offloads on $mp stay on"
+	setsid ip netns exec "$HOSTS_BR" "$HOSTS_NETEM" --conf "$base.conf" \
+	    --stats "$base.stats" "$port" "$np" </dev/null >>"$base.log" 2>&1 &
+	pid=$!
+	hosts__record "$pid"
+	echo "$pid" >"$base.pid"
+	hosts__starttime "$pid" >"$base.start"
+	for ((i = 0; i < 250; i++)); do
+		grep -q '^netem: forwarding' "$base.log" 2>/dev/null && return 0
+		hosts__alive "$pid" "$(cat "$base.start")" || break
+		sleep 0.02
+	done
+	cat "$base.log" >&2
+	hosts__fail "host $name: netem on $ifc did not start"
+}
+
+host_impair_stats() {
+	local name=${1-} ifc=${2:-kveth0} base pid i
+	hosts__need_host "$name"
+	base="$HOSTS_TMP/$name/netem.$ifc"
+	[ -s "$base.pid" ] || hosts__fail "host $name: $ifc is not impaired"
+	pid=$(cat "$base.pid")
+	rm -f "$base.stats"
+	if hosts__alive "$pid" "$(cat "$base.start")"; then
+		kill -USR1 "$pid"
+		for ((i = 0; i < 250; i++)); do
+			[ -s "$base.stats" ] && { cat "$base.stats"; return 0; }
+			sleep 0.02
+		done
+	fi
+	hosts__fail "host $name: no counters from netem on $ifc"
 }
 
 host_exec() {

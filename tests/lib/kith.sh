@@ -2,7 +2,8 @@
 #
 # kith.sh: what kith's scenarios share on top of hosts.sh.
 #
-#   kith_setup                find the binaries, hosts_init, a passphrase file
+#   kith_setup                find the binaries (and the netem tool for
+#                             host_impair), hosts_init, a passphrase file
 #   kith_on HOST ARGS...      run kith on HOST with HOST's own home
 #   kith_home HOST            that home's path
 #   pair_start HOST ARGS...   start 'kith pair --json --yes --qr-png' on HOST
@@ -61,6 +62,8 @@ kith_setup() {
 	TOOLS=${KITH_TOOLS:-$(dirname "$KITH")/../tests}
 	[ -x "$KITH" ] || { echo "kith not built at $KITH" >&2; exit 1; }
 	KITHD=$(dirname "$KITH")/kithd
+	# hosts.sh's host_impair runs tests/tools/netem.
+	HOSTS_NETEM=${HOSTS_NETEM:-$TOOLS/netem}
 	KITH_T0=$(date +%s%N)
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 	hosts_init
