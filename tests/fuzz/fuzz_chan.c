@@ -264,7 +264,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* Mode 1: each whole chunk, unless empty, came through. */
 	if (mode == 1) {
-		for (i = 0, off = 1; size - off >= 2 && i < (size_t)k; i++) {
+		for (i = 0, off = 1; size - off >= 2; i++) {
 			flen = kith_be16dec(data + off);
 			if (flen > size - off - 2 || flen == 0)
 				break;
