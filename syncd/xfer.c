@@ -52,6 +52,31 @@ xfer_vv_dec(const uint8_t *b, size_t len, struct store_vv **vvp)
 }
 
 int
+xfer_hello_dec(const uint8_t *b, size_t len, struct xfer_hello *h)
+{
+	int rc;
+
+	if (len < XFER_HELLO_HDR || b[0] != XFER_SYNC_VERSION)
+		return (KITH_EPROTO);
+	if ((rc = xfer_vv_dec(b + XFER_HELLO_HDR, len - XFER_HELLO_HDR,
+	    &h->vv)) != 0)
+		return (rc);
+	h->roster_version = kith_be64dec(b + 1);
+	memcpy(h->roster_hash, b + 9, 32);
+	return (0);
+}
+
+int
+xfer_list_dec(const uint8_t *b, size_t len, size_t item, size_t *n)
+{
+
+	if (len < 2 || len != 2 + item * (size_t)kith_be16dec(b))
+		return (KITH_EPROTO);
+	*n = kith_be16dec(b);
+	return (0);
+}
+
+int
 xfer_have_send(chan *c, store *st)
 {
 	struct store_vv *vv;

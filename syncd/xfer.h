@@ -50,6 +50,32 @@ size_t xfer_vv_len(const struct store_vv *vv);
 void xfer_vv_enc(const struct store_vv *vv, uint8_t *out);
 int xfer_vv_dec(const uint8_t *b, size_t len, struct store_vv **vv);
 
+/*
+ * sync's HELLO body (kithd/sess.c): version (1) = XFER_SYNC_VERSION ||
+ * roster version (8) || roster hash (32) || vv.
+ */
+#define XFER_SYNC_VERSION 2
+#define XFER_HELLO_HDR (1 + 8 + 32)
+
+struct xfer_hello {
+	uint64_t roster_version;
+	uint8_t roster_hash[32];
+	struct store_vv *vv;		/* malloc'd */
+};
+
+/**
+ * xfer_hello_dec(b, len, h): decode a HELLO body.  Returns 0, KITH_EPROTO
+ * or KITH_ENOMEM.
+ */
+int xfer_hello_dec(const uint8_t *b, size_t len, struct xfer_hello *h);
+
+/**
+ * xfer_list_dec(b, len, item, n): the count of a list n (2) || n * item
+ * bytes, as sync's EPOCHS (4-byte items) and KEYS (36); KITH_EPROTO unless
+ * ${len} is exactly that.
+ */
+int xfer_list_dec(const uint8_t *b, size_t len, size_t item, size_t *n);
+
 /**
  * xfer_slice(buf, cap, used, p, len, full, arg): append ${len} bytes to
  * ${buf} (holding *${used} of ${cap}); each time it is full, call

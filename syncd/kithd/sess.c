@@ -54,7 +54,6 @@
 #define KK "Noise_KK_25519_ChaChaPoly_BLAKE2b"
 #define XK "Noise_XK_25519_ChaChaPoly_BLAKE2b"
 #define PROLOGUE "kith sync v1"
-#define SYNC_VERSION 2
 
 enum {
 	M_HELLO = 0x30,
@@ -363,9 +362,8 @@ got_epochs(struct sess *s, const uint8_t *b, size_t len)
 	size_t n, i, j, k, nk = 0;
 	int rc, has;
 
-	if (len < 2 || len != 2 + 4 * (size_t)kith_be16dec(b))
-		return (KITH_EPROTO);
-	k = kith_be16dec(b);
+	if ((rc = xfer_list_dec(b, len, 4, &k)) != 0)
+		return (rc);
 	if (s->ag->hm->h == NULL)
 		return (0);
 	hist_epochs(s->ag->hm->h, &ep, &n);
@@ -403,9 +401,8 @@ got_keys(struct sess *s, const uint8_t *b, size_t len)
 	size_t n, i, got = 0;
 	int rc;
 
-	if (len < 2 || len != 2 + 36 * (size_t)kith_be16dec(b))
-		return (KITH_EPROTO);
-	n = kith_be16dec(b);
+	if ((rc = xfer_list_dec(b, len, 36, &n)) != 0)
+		return (rc);
 	if ((rc = ag_tx_begin(ag)) != 0)
 		return (rc);
 	for (i = 0; i < n; i++) {
@@ -563,15 +560,15 @@ send_hello(struct sess *s)
 
 	if ((rc = store_vv_get(ag->hm->st, &vv)) != 0)
 		return (rc);
-	len = 1 + 8 + 32 + xfer_vv_len(vv);
+	len = XFER_HELLO_HDR + xfer_vv_len(vv);
 	if (len > BODYMAX || (b = malloc(len)) == NULL) {
 		free(vv);
 		return (len > BODYMAX ? KITH_ETOOBIG : KITH_ENOMEM);
 	}
-	b[0] = SYNC_VERSION;
+	b[0] = XFER_SYNC_VERSION;
 	kith_be64enc(b + 1, ag->hm->roster->version);
 	memcpy(b + 9, ag->hm->roster->hash, 32);
-	xfer_vv_enc(vv, b + 41);
+	xfer_vv_enc(vv, b + XFER_HELLO_HDR);
 	free(vv);
 	rc = send_one(s, M_HELLO, b, len);
 	free(b);
@@ -581,16 +578,16 @@ send_hello(struct sess *s)
 static int
 got_hello(struct sess *s, const uint8_t *b, size_t len)
 {
-	struct store_vv *vv;
+	struct xfer_hello h;
 	int rc;
 
-	if (len < 41 || b[0] != SYNC_VERSION || s->hello_rx)
+	if (s->hello_rx)
 		return (KITH_EPROTO);
-	if ((rc = xfer_vv_dec(b + 41, len - 41, &vv)) != 0)
+	if ((rc = xfer_hello_dec(b, len, &h)) != 0)
 		return (rc);
 	free(s->sent);
-	s->sent = vv;
-	s->peer_roster = kith_be64dec(b + 1);
+	s->sent = h.vv;
+	s->peer_roster = h.roster_version;
 	s->hello_rx = 1;
 	/* Learn a newer roster (a revocation) before syncing anything. */
 	s->await_roster = s->peer_roster > s->ag->hm->roster->version;
@@ -600,7 +597,7 @@ got_hello(struct sess *s, const uint8_t *b, size_t len)
 		    (unsigned long long)s->peer_roster);
 	/* not secret: hashes of public data */
 	if (s->peer_roster == s->ag->hm->roster->version &&
-	    memcmp(b + 9, s->ag->hm->roster->hash, 32) != 0) {	/* not secret */
+	    memcmp(h.roster_hash, s->ag->hm->roster->hash, 32) != 0) {
 		ag_log("%s (%s) holds another roster of version %llu than"
 		    " ours: the account was changed on two devices apart;"
 		    " records of the epoch each started are unreadable to the"
