@@ -30,8 +30,9 @@ open_hist(struct home **hm, int flags)
 	if ((*hm)->h == NULL && !(flags & CLI_LOCKED)) {
 		home_close(*hm);
 		*hm = NULL;
-		return (cli_fail(KITH_ENOACCOUNT, "this device holds no"
-		    " history keys yet: run 'kith init' or 'kith join'"));
+		cli_fail(KITH_ENOACCOUNT, "this device holds no history keys"
+		    " yet: run 'kith init' or 'kith join'");
+		return (1);
 	}
 	return (0);
 }
