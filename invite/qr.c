@@ -752,7 +752,7 @@ qr_scan_file(const char *path, char **out, size_t *len)
 		rc = KITH_EIMAGE;
 	if (rc)
 		goto fail1;
-	fclose(f);
+	(void)fclose(f);	/* read only: nothing to lose */
 
 	rc = scan_luma(pix, w, h, out, len);
 	free(pix);

@@ -292,7 +292,7 @@ cmd_history(int argc, char **argv)
 			    strerror(errno));
 		} else {
 			rc = import_stream(hm, f, argv[2]);
-			fclose(f);
+			(void)fclose(f);	/* read only */
 		}
 	} else if (strcmp(argv[1], "export") == 0) {
 		rc = export(hm, argc - 1, argv + 1);

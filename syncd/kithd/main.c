@@ -360,7 +360,7 @@ main(int argc, char **argv)
 	/* Keys live in this process: no core dumps, no ptrace by others. */
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	(void)prctl(PR_SET_DUMPABLE, 0);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 	hist_json_wipe();
 	if (sodium_init() < 0 ||
 	    home_path(opt, ag.homedir, sizeof(ag.homedir)) != 0) {
