@@ -611,7 +611,6 @@ struct seg_arg {
 	size_t cap;
 	uint64_t n, tot;
 	const struct backup_src *src;
-	int rc;
 };
 
 static int
