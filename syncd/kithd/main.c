@@ -276,8 +276,10 @@ detach(const char *dir)
 	}
 	fprintf(stderr, "kithd: running in the background; log in %s\n",
 	    path);
-	if ((pid = fork()) == -1)
+	if ((pid = fork()) == -1) {
+		close(fd);
 		return (-1);
+	}
 	if (pid > 0)
 		_exit(0);
 	setsid();
