@@ -684,8 +684,10 @@ scan_luma(uint8_t *pix, size_t w, size_t h, char **out, size_t *len)
 	 * multiple of sizeof(long), so we invert in place ourselves.
 	 */
 	for (pass = 0; pass < 2; pass++) {
+		/* Every pixel was written by row_to_luma or libjpeg. */
 		if (pass == 1)
 			for (i = 0; i < w * h; i++)
+				/* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
 				pix[i] = (uint8_t)~pix[i];
 		if (zbar_scan_image(scanner, img) < 0) {
 			rc = KITH_EIMAGE;

@@ -122,6 +122,7 @@ ag_go(struct agent *a)
 	a->running = 1;
 	disc_tags_rebuild(a);
 	if (a->mdns && a->hm->roster != NULL && disc_start(a) != 0 &&
+	    /* cppcheck-suppress knownConditionTrueFalse ; notes, then logs */
 	    (a->disc_warned = 1))
 		ag_log("mDNS is unavailable (is avahi-daemon running?);"
 		    " trying again every 5 s; --peer HOST:PORT connects"
