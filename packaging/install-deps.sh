@@ -16,6 +16,7 @@ PKGS=(
 	libpng-dev libjpeg-dev
 	avahi-daemon dbus-daemon dbus-bin iproute2 util-linux procps psmisc
 	valgrind python3 sqlite3 e2fsprogs faketime qrencode
+	clang-tidy cppcheck
 )
 
 missing=()

@@ -611,7 +611,6 @@ struct seg_arg {
 	size_t cap;
 	uint64_t n, tot;
 	const struct backup_src *src;
-	int rc;
 };
 
 static int
@@ -755,6 +754,22 @@ state_matches(const char *setdir, const struct backup_state *s)
 	return (1);
 }
 
+/*
+ * Whether ${s} starts with the 8 digits of a set's file names: %llu alone
+ * would also take a sign or spaces ("man--0000001.kbm" reads as 2^64 - 1),
+ * and fewer digits name a file we never open ("man-9.kbm").
+ */
+static int
+num8(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return (0);
+	return (1);
+}
+
 /* The highest number of a file "prefix-NNNNNNNN.ext" in ${dir}. */
 static uint64_t
 highest(const char *dir, const char *prefix, const char *ext)
@@ -770,7 +785,9 @@ highest(const char *dir, const char *prefix, const char *ext)
 	while ((e = readdir(d)) != NULL) {
 		if (strncmp(e->d_name, prefix, pl) != 0)
 			continue;
+		/* NOLINTNEXTLINE(cert-err34-c): 8 digits do not overflow */
 		if (sscanf(e->d_name + pl, "%8llu%15s", &v, tail) == 2 &&
+		    num8(e->d_name + pl) &&
 		    strcmp(tail, ext) == 0 && v > best)
 			best = v;
 	}
@@ -801,10 +818,14 @@ prune(const char *setdir, uint64_t keep, uint64_t prev,
 		used = 1;
 		if (strncmp(e->d_name, ".tmp-", 5) == 0)
 			used = 0;
+		/* NOLINTNEXTLINE(cert-err34-c): 8 digits do not overflow */
 		else if (sscanf(e->d_name, "man-%8llu%15s", &v, tail) == 2 &&
+		    num8(e->d_name + 4) &&
 		    strcmp(tail, ".kbm") == 0)
 			used = v == keep || v == prev;
+		/* NOLINTNEXTLINE(cert-err34-c): 8 digits do not overflow */
 		else if (sscanf(e->d_name, "seg-%8llu%15s", &v, tail) == 2 &&
+		    num8(e->d_name + 4) &&
 		    strcmp(tail, ".kbs") == 0) {
 			used = 0;
 			for (i = 0; a != NULL && i < a->nseg; i++)

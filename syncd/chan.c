@@ -182,7 +182,7 @@ chan_hs_recv(chan *c, noise_hs *hs, uint8_t *buf, size_t cap, size_t *len)
 
 	if ((rc = read_frame(c, &n)) != 0)
 		return (rc);
-	if ((rc = noise_hs_read(hs, c->frame + 2, n, buf, cap, len)) != 0)
+	if (noise_hs_read(hs, c->frame + 2, n, buf, cap, len) != 0)
 		return (KITH_EHANDSHAKE);
 	if (noise_hs_done(hs))
 		return (noise_hs_split(hs, &c->tx, &c->rx));

@@ -422,6 +422,7 @@ contacts_take_answer(struct home *hm, const struct invitation *inv,
 	if ((rc = put(hm, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}",
 	    "service", SVC_USE, "id", id, "account", acct, "alias", c->alias,
 	    "how", how, "at", (json_int_t)now), &added)) != 0 ||
+	    /* cppcheck-suppress knownConditionTrueFalse ; sets rc, then fails */
 	    (!added && (rc = KITH_EUSED) != 0) ||
 	    (rc = put(hm, contact_json(inv, c, "invitee", how, now),
 	    NULL)) != 0)

@@ -69,7 +69,7 @@ struct conn {
 
 static int json_out;		/* --json: print responses as JSON */
 
-static void
+static _Noreturn void
 die(const char *fmt, ...)
 {
 	va_list ap;

@@ -628,10 +628,8 @@ cmd_unlock(int argc, char **argv)
 		json_decref(resp);
 		resp = NULL;
 		if (ctl_call(c, json_pack("{s:s}", "op", "lockkey"),
-		    &resp) == 0 && json_is_true(json_object_get(resp, "ok"))) {
-			rc = 0;
+		    &resp) == 0 && json_is_true(json_object_get(resp, "ok")))
 			goto done;
-		}
 	}
 	if ((rc = cli_passphrase("Account passphrase: ", 0, &pass,
 	    &plen)) != 0)

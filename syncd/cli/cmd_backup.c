@@ -175,7 +175,6 @@ cmd_backup(int argc, char **argv)
 		out = json_array();
 	if (to != NULL) {
 		fails = backup_to(hm, &h, to, out) != 0;
-		done = 1;
 	} else {
 		if ((rc = bk_targets(hm, &t, &n)) != 0)
 			fails = cli_fail(rc, "cannot read the targets: %s",

@@ -30,8 +30,9 @@ open_hist(struct home **hm, int flags)
 	if ((*hm)->h == NULL && !(flags & CLI_LOCKED)) {
 		home_close(*hm);
 		*hm = NULL;
-		return (cli_fail(KITH_ENOACCOUNT, "this device holds no"
-		    " history keys yet: run 'kith init' or 'kith join'"));
+		cli_fail(KITH_ENOACCOUNT, "this device holds no history keys"
+		    " yet: run 'kith init' or 'kith join'");
+		return (1);
 	}
 	return (0);
 }
@@ -291,7 +292,7 @@ cmd_history(int argc, char **argv)
 			    strerror(errno));
 		} else {
 			rc = import_stream(hm, f, argv[2]);
-			fclose(f);
+			(void)fclose(f);	/* read only */
 		}
 	} else if (strcmp(argv[1], "export") == 0) {
 		rc = export(hm, argc - 1, argv + 1);

@@ -641,9 +641,12 @@ cmd_join(int argc, char **argv)
 	}
 	if (kith_now() > t.expiry && pend == NULL) {
 		time_t e = (time_t)t.expiry;
+		struct tm tm;
 		char when[32];
 
-		strftime(when, sizeof(when), "%H:%M:%S", localtime(&e));
+		if (localtime_r(&e, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)
+			snprintf(when, sizeof(when), "?");
 		rc = cli_fail(KITH_EEXPIRED, "this pairing code expired at %s;"
 		    " run 'kith pair' again on the other device", when);
 		goto done;

@@ -268,7 +268,7 @@ mono(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + ts.tv_nsec / 1e9);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 }
 
 static struct {
@@ -353,8 +353,10 @@ cli_when(uint64_t t)
 
 	if (t == 0)
 		return ("-");
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* A time past gmtime's years (a peer's record can say anything). */
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return ("?");
 	return (buf);
 }
 

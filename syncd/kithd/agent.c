@@ -55,7 +55,9 @@ ag_peers_rebuild(struct agent *ag)
 		if ((p = ag_peer_by_sign(ag, d->sign_pk)) == NULL) {
 			if ((p = calloc(1, sizeof(*p))) == NULL)
 				return (KITH_ENOMEM);
+			/* An array of pointers: sizeof(struct peer *). */
 			np = realloc(ag->peers, (ag->npeers + 1) *
+			    /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 			    sizeof(*np));
 			if (np == NULL) {
 				free(p);

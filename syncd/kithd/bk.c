@@ -98,7 +98,7 @@ mounts_read(uint8_t h[32], char ***points, size_t *n)
 			(*n)++;
 	}
 	free(line);
-	fclose(f);
+	(void)fclose(f);	/* read only */
 	crypto_generichash_final(&st, h, 32);
 	if (points != NULL)
 		*points = v;

@@ -291,7 +291,6 @@ struct reader {
 	uint8_t last_origin[32];
 	uint64_t last_seq;
 	size_t scanned, bytes;
-	int rc;
 };
 
 static int

@@ -19,8 +19,9 @@ vlogf(const char *fmt, va_list ap)
 	char t[32];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (gmtime_r(&ts.tv_sec, &tm) == NULL ||
+	    strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		t[0] = '\0';
 	fprintf(stderr, "%s.%03ldZ kithd[%ld]: ", t, ts.tv_nsec / 1000000,
 	    (long)getpid());
 	vfprintf(stderr, fmt, ap);

@@ -122,6 +122,7 @@ ag_go(struct agent *a)
 	a->running = 1;
 	disc_tags_rebuild(a);
 	if (a->mdns && a->hm->roster != NULL && disc_start(a) != 0 &&
+	    /* cppcheck-suppress knownConditionTrueFalse ; notes, then logs */
 	    (a->disc_warned = 1))
 		ag_log("mDNS is unavailable (is avahi-daemon running?);"
 		    " trying again every 5 s; --peer HOST:PORT connects"
@@ -276,8 +277,10 @@ detach(const char *dir)
 	}
 	fprintf(stderr, "kithd: running in the background; log in %s\n",
 	    path);
-	if ((pid = fork()) == -1)
+	if ((pid = fork()) == -1) {
+		close(fd);
 		return (-1);
+	}
 	if (pid > 0)
 		_exit(0);
 	setsid();
@@ -360,7 +363,7 @@ main(int argc, char **argv)
 	/* Keys live in this process: no core dumps, no ptrace by others. */
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	(void)prctl(PR_SET_DUMPABLE, 0);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 	hist_json_wipe();
 	if (sodium_init() < 0 ||
 	    home_path(opt, ag.homedir, sizeof(ag.homedir)) != 0) {

@@ -259,7 +259,6 @@ ob_write(struct sess *s, struct obuf *ob)
 {
 	struct wreq *w;
 	uv_buf_t b;
-	int r;
 
 	if (ob->len == 0)
 		return (0);
@@ -271,8 +270,8 @@ ob_write(struct sess *s, struct obuf *ob)
 	b = uv_buf_init((char *)ob->b, (unsigned)ob->len);
 	ob->b = NULL;
 	ob->len = ob->cap = 0;
-	if ((r = uv_write(&w->req, (uv_stream_t *)&s->tcp, &b, 1,
-	    on_written)) < 0) {
+	if (uv_write(&w->req, (uv_stream_t *)&s->tcp, &b, 1,
+	    on_written) < 0) {
 		free(w->b);
 		free(w);
 		return (KITH_EIO);
@@ -1046,9 +1045,9 @@ xk_last(struct sess *s, const uint8_t *msg, size_t len)
 		    ag_hex(d->sign_pk, 4, (char[65]){ 0 }), s->addr,
 		    by != NULL ? by->name : "?");
 		/* Tell it, with the roster that says so; then close. */
-		if ((rc = noise_hs_split(s->hs, &s->tx, &s->rx)) != 0 ||
-		    (rc = send_one(s, M_REFUSE, ag->hm->roster->blob,
-		    ag->hm->roster->bloblen)) != 0)
+		if (noise_hs_split(s->hs, &s->tx, &s->rx) != 0 ||
+		    send_one(s, M_REFUSE, ag->hm->roster->blob,
+		    ag->hm->roster->bloblen) != 0)
 			return (KITH_EREFUSED);
 		s->close_after = 1;
 		return (0);
@@ -1101,7 +1100,6 @@ on_frame(struct sess *s, uint8_t *f, size_t len)
 {
 	uint8_t pl[64];
 	size_t plen;
-	int rc;
 
 	s->last_rx = ag_now_ms();
 	if (s->close_after)
@@ -1113,8 +1111,8 @@ on_frame(struct sess *s, uint8_t *f, size_t len)
 	if (s->state == S_HS && s->xk_wait)
 		return (xk_answer(s, f, len));
 	if (s->state == S_HS) {
-		if ((rc = noise_hs_read(s->hs, f, len, pl, sizeof(pl),
-		    &plen)) != 0) {
+		if (noise_hs_read(s->hs, f, len, pl, sizeof(pl),
+		    &plen) != 0) {
 			ag_log("%s at %s failed the handshake: it is not the"
 			    " device the roster names", s->p->name, s->addr);
 			return (KITH_EHANDSHAKE);
@@ -1315,7 +1313,6 @@ on_connect(uv_connect_t *req, int status)
 	uint8_t msg[128];
 	size_t len;
 	struct obuf ob = { 0 };
-	int rc;
 
 	if (s->state == S_DEAD)
 		return;
@@ -1328,9 +1325,8 @@ on_connect(uv_connect_t *req, int status)
 	tune(s);
 	s->state = S_HS;
 	s->hs_start = ag_now_ms();
-	if ((rc = noise_hs_write(s->hs, NULL, 0, msg, sizeof(msg),
-	    &len)) != 0 || (rc = ob_raw(&ob, msg, len)) != 0 ||
-	    (rc = ob_write(s, &ob)) != 0 ||
+	if (noise_hs_write(s->hs, NULL, 0, msg, sizeof(msg), &len) != 0 ||
+	    ob_raw(&ob, msg, len) != 0 || ob_write(s, &ob) != 0 ||
 	    uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) != 0) {
 		free(ob.b);
 		sess_close(s, "handshake failed");
