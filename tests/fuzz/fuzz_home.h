@@ -47,7 +47,7 @@ static char fh_base[64];		/* this process's directory */
 static uint8_t *fh_db;			/* the template kith.db */
 static size_t fh_dblen;
 
-static void
+static inline void
 fh_fail(const char *what, int rc)
 {
 
@@ -56,7 +56,7 @@ fh_fail(const char *what, int rc)
 	abort();
 }
 
-static void
+static inline void
 fh_write(const char *dir, const char *name, const void *p, size_t n)
 {
 	char path[512];
@@ -74,7 +74,7 @@ fh_write(const char *dir, const char *name, const void *p, size_t n)
 }
 
 /* device.key in clear, of the fixed keys. */
-static void
+static inline void
 fh_devkey(const char *dir)
 {
 	uint8_t file[8 + 64 + 32], seed[32], pk[32];
@@ -87,7 +87,7 @@ fh_devkey(const char *dir)
 }
 
 /* Remove kith.db and what SQLite keeps beside it. */
-static void
+static inline void
 fh_clear(const char *dir)
 {
 	static const char *const names[] = { "kith.db", "kith.db-wal",
@@ -102,7 +102,7 @@ fh_clear(const char *dir)
 	}
 }
 
-static void
+static inline void
 fh_rmdir(const char *dir)
 {
 	char path[512];
@@ -122,7 +122,7 @@ fh_rmdir(const char *dir)
 }
 
 /* Build the home in ${dir}: account, roster, FH_RECS records. */
-static void
+static inline void
 fh_build(const char *dir)
 {
 	uint8_t code[RECOVERY_BYTES];
@@ -156,7 +156,7 @@ fh_build(const char *dir)
 }
 
 /* Small pages and no WAL: a seed of a few kilobytes. */
-static void
+static inline void
 fh_compact(const char *dir)
 {
 	char path[512];
@@ -170,7 +170,7 @@ fh_compact(const char *dir)
 	sqlite3_close(db);
 }
 
-static void
+static inline void
 fh_cleanup(void)
 {
 	char dir[128];
@@ -183,7 +183,7 @@ fh_cleanup(void)
 }
 
 /* The template, once; the directory the harness works in is fh_base/h. */
-static const char *
+static inline const char *
 fh_template(void)
 {
 	static char work[128];
@@ -218,7 +218,7 @@ fh_template(void)
 }
 
 /* ${dir}/kith.db: ${db} (NULL: the template), nothing beside it. */
-static void
+static inline void
 fh_reset(const char *dir, const uint8_t *db, size_t n)
 {
 
