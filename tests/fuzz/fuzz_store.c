@@ -198,7 +198,8 @@ op_blob(sqlite3 *db, struct in *in, int cut)
 	rowid = sqlite3_column_int64(s, 0);
 	len = (size_t)sqlite3_column_bytes(s, 1);
 	FUZZ_MUST((b = malloc(len + 1)) != NULL);
-	memcpy(b, sqlite3_column_blob(s, 1), len);
+	if (len > 0)
+		memcpy(b, sqlite3_column_blob(s, 1), len);
 	sqlite3_finalize(s);
 	if (cut && off < len)
 		len = off;
