@@ -17,8 +17,8 @@
  *       op % 4 == 3: cut such a blob to a 16-bit length;
  *     a value is a type byte (null, integer, real, text, blob) and its
  *     bytes: 8 (big endian) for numbers, a length byte and that many for
- *     text and blobs (a meta key is one of the keys kith reads, by the
- *     value's first byte, when it is text of length 1).
+ *     text and blobs (a meta key given as text or blob of length 1 is
+ *     the key kith reads that its byte picks, of metakeys[]).
  *
  * What opens is read as kith reads it: the roster, the version vector,
  * counts and scans of records (each opened with hist_open_rec), records
