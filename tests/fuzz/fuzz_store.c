@@ -50,8 +50,8 @@ static const char *const put_sql[NTABLES] = {
 	"INSERT OR REPLACE INTO epochs(epoch, wrapped) VALUES(?, ?)",
 	"INSERT OR REPLACE INTO origins(idx, dev) VALUES(?, ?)",
 	"INSERT OR REPLACE INTO vv(idx, seq) VALUES(?, ?)",
-	"INSERT OR REPLACE INTO rec(k, epoch, rid, box, dup)"
-	    " VALUES(?, ?, ?, ?, ?)",
+	("INSERT OR REPLACE INTO rec(k, epoch, rid, box, dup)"
+	    " VALUES(?, ?, ?, ?, ?)"),
 };
 static const int ncols[NTABLES] = { 2, 2, 2, 2, 5 };
 static const char *const blobs[5][2] = { { "meta", "v" },
