@@ -279,6 +279,26 @@ kith_duration(const char *s, uint64_t *secs)
 }
 
 int
+kith_number(const char *s, uint64_t min, uint64_t max, uint64_t *v)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	if (s[0] == '\0')
+		return (KITH_EINVAL);
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' ||
+		    x > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return (KITH_EINVAL);
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (x < min || x > max)
+		return (KITH_EINVAL);
+	*v = x;
+	return (0);
+}
+
+int
 kith_text_ok(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;

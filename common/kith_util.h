@@ -85,6 +85,13 @@ int kith_text_ok(const char *s, size_t len);
 int kith_duration(const char *s, uint64_t *secs);
 
 /**
+ * kith_number(s, min, max, v): a whole number from ${min} to ${max} written
+ * in decimal digits alone (no sign, no space, nothing after).  Returns 0
+ * or KITH_EINVAL.
+ */
+int kith_number(const char *s, uint64_t min, uint64_t max, uint64_t *v);
+
+/**
  * kith_unhex(in, inlen, out, outlen): decode exactly ${outlen} bytes from
  * the hex digits ${in} (either case; ${inlen} must be 2 * ${outlen}).
  * Returns 0 or KITH_EFORMAT.

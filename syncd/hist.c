@@ -232,10 +232,40 @@ rid_of(const hist *h, const char *svc, size_t slen, const char *id,
 	crypto_generichash_final(&s, rid, STORE_RIDLEN);
 }
 
+/* ${p} (${n} bytes) is one number by JSON's grammar (RFC 8259). */
+static int
+json_number_ok(const char *p, size_t n)
+{
+	size_t i = 0, k;
+
+	if (i < n && p[i] == '-')
+		i++;
+	for (k = i; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+		;
+	if (i == k || (p[k] == '0' && i > k + 1))
+		return (0);
+	if (i < n && p[i] == '.') {
+		for (k = ++i; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i == k)
+			return (0);
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		if (++i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		for (k = i; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i == k)
+			return (0);
+	}
+	return (i == n);
+}
+
 /*
  * JSON allows numbers of any size; jansson does not.  The record's bytes
  * are kept as they are, so only the check needs the numbers: check a copy
  * in which each number outside a string is replaced by 0 (and spaces).
+ * What only looks like one (1-2, 0.-5) stays, for jansson to refuse.
  */
 static json_t *
 load_wide_numbers(const char *json, size_t len)
@@ -262,8 +292,11 @@ load_wide_numbers(const char *json, size_t len)
 		} else if (c[i] == '-' || (c[i] >= '0' && c[i] <= '9')) {
 			for (j = i; j < len && strchr("0123456789+-.eE",
 			    c[j]) != NULL && c[j] != '\0'; j++)
-				c[j] = ' ';
-			c[i] = '0';
+				;
+			if (json_number_ok(c + i, j - i)) {
+				memset(c + i, ' ', j - i);
+				c[i] = '0';
+			}
 			i = j - 1;
 		}
 	}

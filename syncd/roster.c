@@ -310,7 +310,8 @@ roster_decode(const uint8_t *blob, size_t len, const uint8_t *account_pk,
 		d->name[nl] = '\0';
 		p += nl;
 		if ((d->status != ROSTER_ACTIVE &&
-		    d->status != ROSTER_REVOKED) || !roster_name_ok(d->name))
+		    d->status != ROSTER_REVOKED) || !roster_name_ok(d->name) ||
+		    strlen(d->name) != nl)
 			goto fail;
 	}
 	if ((size_t)(end - p) < 2)
@@ -551,5 +552,6 @@ cert_verify(const uint8_t *blob, size_t len,
 	memcpy(dev->name, p + 110, nl);
 	dev->name[nl] = '\0';
 	dev->status = ROSTER_ACTIVE;
-	return (roster_name_ok(dev->name) ? 0 : KITH_EFORMAT);
+	return (roster_name_ok(dev->name) && strlen(dev->name) == nl ? 0 :
+	    KITH_EFORMAT);
 }

@@ -62,6 +62,7 @@ static const char upgrade1[] =
  */
 #define SEQBITS 40
 #define SEQMAX ((1ull << SEQBITS) - 1)
+#define IDXMAX (((int64_t)1 << (63 - SEQBITS)) - 1)
 
 static int
 prep(store *st, const char *sql, sqlite3_stmt **s)
@@ -380,6 +381,9 @@ origin_idx(store *st, const uint8_t dev[32], int64_t *idx)
 		return (KITH_EDB);
 	}
 	sqlite3_reset(st->origin_get);
+	/* A record's key holds the index in its top bits (see SEQBITS). */
+	if (*idx < 1 || *idx > IDXMAX)
+		return (KITH_ECORRUPT);
 	memcpy(st->last_origin, dev, 32);
 	st->last_idx = *idx;
 	return (0);

@@ -253,11 +253,10 @@ invite_create(int argc, char **argv)
 		else if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc)
 			ttl_s = argv[++i];
 		else if (strcmp(argv[i], "--uses") == 0 && i + 1 < argc) {
-			char *end;
+			uint64_t v;
 
-			uses = strtol(argv[++i], &end, 10);
-			if (*end != '\0')
-				uses = 0;
+			uses = kith_number(argv[++i], 1, 255, &v) == 0 ?
+			    (long)v : 0;
 		} else if (strcmp(argv[i], "--qr-png") == 0 && i + 1 < argc)
 			png = argv[++i];
 		else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc)

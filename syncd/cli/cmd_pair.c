@@ -355,6 +355,7 @@ cmd_pair(int argc, char **argv)
 	const char *png = NULL;
 	char code[TICKET_MAXTEXT], tag[17], *qr = NULL;
 	long timeout = DEFAULT_TIMEOUT, port = 0;
+	uint64_t v;
 	uint16_t bound;
 	uv_loop_t loop;
 	int i, rc, ver;
@@ -364,9 +365,11 @@ cmd_pair(int argc, char **argv)
 		if (strcmp(argv[i], "--qr-png") == 0 && i + 1 < argc)
 			png = argv[++i];
 		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
-			timeout = strtol(argv[++i], NULL, 10);
+			timeout = kith_number(argv[++i], 10, 3600, &v) == 0 ?
+			    (long)v : -1;
 		else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
-			port = strtol(argv[++i], NULL, 10);
+			port = kith_number(argv[++i], 0, 65535, &v) == 0 ?
+			    (long)v : -1;
 		else if (strcmp(argv[i], "--yes") == 0)
 			s.yes = 1;
 		else if (strcmp(argv[i], "--help") == 0) {
