@@ -15,7 +15,7 @@ PKGS=(
 	libqrencode-dev libzbar-dev libsqlite3-dev libjansson-dev
 	libpng-dev libjpeg-dev
 	avahi-daemon dbus-daemon dbus-bin iproute2 util-linux procps psmisc
-	valgrind python3 sqlite3 e2fsprogs
+	valgrind python3 sqlite3 e2fsprogs faketime
 )
 
 missing=()
