@@ -390,6 +390,11 @@ join_fail(int rc, uint64_t stored)
 		    " network and was stopped (%llu new records kept, all"
 		    " authentic); run 'kith join' again to resume",
 		    (unsigned long long)stored));
+	case KITH_ENOSPACE:
+		return (cli_fail(rc, "the disk of this device is full (%llu"
+		    " new records kept); free some space, or move the kith"
+		    " home to a larger disk, then run 'kith join' again to"
+		    " resume", (unsigned long long)stored));
 	case KITH_EPROTO:
 		return (cli_fail(rc, "the other device sent something"
 		    " malformed; nothing bad was stored (%llu new records"
@@ -534,9 +539,10 @@ cmd_join(int argc, char **argv)
 		goto done;
 	}
 	if (rc != 0) {
-		/* A refusal ends this ticket; a cut keeps it to resume. */
+		/* A refusal ends this ticket; a cut or a full disk keeps it. */
 		if (rc != KITH_ETRUNC && rc != KITH_ECLOSED &&
-		    rc != KITH_ETIMEOUT && rc != KITH_ECRYPTO)
+		    rc != KITH_ETIMEOUT && rc != KITH_ECRYPTO &&
+		    rc != KITH_ENOSPACE)
 			(void)store_meta_del(hm->st, "pending_ticket");
 		rc = join_fail(rc, stored);
 		goto done;
