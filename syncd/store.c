@@ -179,6 +179,24 @@ fail:
 	return (rc);
 }
 
+int
+store_check(store *st)
+{
+	sqlite3_stmt *s;
+	const unsigned char *t;
+	int rc = KITH_ECORRUPT, r;
+
+	if ((r = sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s,
+	    NULL)) != SQLITE_OK)
+		return (sqlerr(r));
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    (t = sqlite3_column_text(s, 0)) != NULL &&
+	    strcmp((const char *)t, "ok") == 0)
+		rc = 0;
+	sqlite3_finalize(s);
+	return (rc);
+}
+
 void
 store_close(store *st)
 {
