@@ -63,6 +63,7 @@ int cli_damaged(int rc, const char *dir, const char *file);
  */
 #define CLI_CREATE 1
 #define CLI_LOCKED 2
+#define CLI_CHECK 4	/* PRAGMA quick_check the store first */
 int cli_open(int flags, struct home **hm);
 
 /**

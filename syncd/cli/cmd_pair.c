@@ -238,7 +238,7 @@ cmd_pair(int argc, char **argv)
 		    " seconds"));
 	if (port < 0 || port > 65535)
 		return (cli_fail(KITH_EINVAL, "pair: --port is 0 to 65535"));
-	if (cli_open(0, &s.hm) != 0)
+	if (cli_open(CLI_CHECK, &s.hm) != 0)
 		return (1);
 	if (s.hm->roster == NULL || home_self(s.hm) == NULL ||
 	    s.hm->h == NULL) {
@@ -452,7 +452,7 @@ cmd_join(int argc, char **argv)
 	if ((rc = cli_read_code(image, code, camera, &text)) != 0 &&
 	    rc != KITH_ENOENT)
 		return (1);
-	if ((rc = cli_open(1, &hm)) != 0) {
+	if ((rc = cli_open(CLI_CREATE | CLI_CHECK, &hm)) != 0) {
 		free(text);
 		return (1);
 	}
