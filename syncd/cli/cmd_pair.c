@@ -417,8 +417,8 @@ cmd_join(int argc, char **argv)
 	uint8_t *pend = NULL;
 	size_t plen;
 	uint64_t stored = 0, n = 0;
-	char tag[17];
-	int i, camera = 0, rc, fd;
+	char tag[17], when[32];
+	int i, camera = 0, rc, fd, stale = 0;
 
 	memset(&t, 0, sizeof(t));
 	for (i = 1; i < argc; i++) {
@@ -486,14 +486,22 @@ cmd_join(int argc, char **argv)
 		    " NAME (for example --name phone)");
 		goto done;
 	}
+	/*
+	 * Expiry is the shower's to judge, on its clock (docs/PROTOCOL.md
+	 * §8.3): a code that looks expired here may be fresh there when this
+	 * clock runs ahead, so it is tried; a shower that is gone, or that
+	 * closes at once, then means it has expired.
+	 */
 	if (kith_now() > t.expiry && pend == NULL) {
 		time_t e = (time_t)t.expiry;
-		char when[32];
 
-		strftime(when, sizeof(when), "%H:%M:%S", localtime(&e));
-		rc = cli_fail(KITH_EEXPIRED, "this pairing code expired at %s;"
-		    " run 'kith pair' again on the other device", when);
-		goto done;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
+		    localtime(&e));
+		stale = 1;
+		if (!cli.json)
+			fprintf(stderr, "By this device's clock the code expired"
+			    " at %s; trying anyway (the other device's clock"
+			    " decides).\n", when);
 	}
 	if (pend == NULL && store_meta_put(hm->st, "pending_ticket", text,
 	    strlen(text)) != 0) {
@@ -531,6 +539,12 @@ cmd_join(int argc, char **argv)
 		ui.arg = NULL;
 		rc = pair_join(hm, &t, fd, name, &ui, &stored);
 		cli_progress_end();
+	}
+	if (stale && (rc == KITH_ECONN || rc == KITH_EHANDSHAKE)) {
+		(void)store_meta_del(hm->st, "pending_ticket");
+		rc = cli_fail(KITH_EEXPIRED, "this pairing code expired at %s;"
+		    " run 'kith pair' again on the other device", when);
+		goto done;
 	}
 	if (rc == KITH_ECONN) {
 		rc = cli_fail(rc, "cannot reach the device that showed the"
