@@ -94,3 +94,99 @@ kv history export | cmp -s - "$HOSTS_TMP/old.export" || fail "new's export diffe
 DB_WRAP=inns db_check "$H/kith.db" "after the resume"
 survived=$((survived + 1))
 pass "1. full disk: join stops with $n1 of $total records and says so; store intact; space freed, the resume adds exactly $got"
+
+# --- 2. damaged files -------------------------------------------------------
+SEED=${KITH_FAULT_SEED:-$(( $(date +%s%N) % 32768 ))}
+RANDOM=$SEED
+echo "SEED=$SEED (KITH_FAULT_SEED=$SEED replays the damage offsets)"
+OH=$(kith_home old)
+DB_SIZE=$(stat -c %s "$OH/kith.db")
+KEY_SIZE=$(stat -c %s "$OH/device.key")
+kd() { host_exec old "$KITH" --home "$HOSTS_TMP/dmg" --passphrase-file "$PASSFILE" "$@"; }
+flip() {	# flip FILE OFFSET: xor one byte with a random non-zero value
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $(( b ^ (RANDOM % 255 + 1) )))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+# damage WHAT FILE_RE CMD...: damage a fresh copy of old's home with CMD
+# (run in it); then export must fail naming FILE_RE, unless the damage
+# fell where nothing is read (then the export must be old's, exactly),
+# and never may an export succeed with other contents.
+ndmg=0
+undetected=0
+damage() {
+	local what=$1 re=$2 rc=0
+	shift 2
+	rm -rf "$HOSTS_TMP/dmg"
+	cp -a "$OH" "$HOSTS_TMP/dmg"
+	(cd "$HOSTS_TMP/dmg" && "$@")
+	injected=$((injected + 1))
+	ndmg=$((ndmg + 1))
+	kd history export > "$HOSTS_TMP/dmg.export" 2> "$HOSTS_TMP/dmg.err" || rc=$?
+	if [ "$rc" = 0 ]; then
+		cmp -s "$HOSTS_TMP/dmg.export" "$HOSTS_TMP/old.export" ||
+			fail "$what: export succeeded with another history ($(wc -l < "$HOSTS_TMP/dmg.export") lines)"
+		[[ $re == *any ]] || fail "$what: not detected"
+		undetected=$((undetected + 1))
+		echo "  $what: fell where nothing is read; export identical"
+	else
+		grep -Eq "$re" "$HOSTS_TMP/dmg.err" ||
+			{ cat "$HOSTS_TMP/dmg.err" >&2; fail "$what: the error does not say /$re/"; }
+		echo "  $what: $(tail -1 "$HOSTS_TMP/dmg.err" | cut -c1-110)"
+	fi
+	survived=$((survived + 1))
+}
+DBRE='kith.db is damaged|could not be decrypted'
+KEYRE='device.key is damaged'
+damage "kith.db truncated to 0" 'kith.db is damaged' truncate -s 0 kith.db
+damage "kith.db truncated to one page" 'kith.db is damaged' truncate -s 16384 kith.db
+damage "kith.db truncated to half" 'kith.db is damaged' truncate -s $((DB_SIZE / 2)) kith.db
+damage "kith.db cut by its last page" 'kith.db is damaged' truncate -s $((DB_SIZE - 16384)) kith.db
+damage "kith.db removed" 'kith.db is damaged' rm kith.db
+damage "kith.db header byte 19 (read format)" 'kith.db is damaged' flip kith.db 19
+damage "kith.db header byte 16 (page size)" 'kith.db is damaged' flip kith.db 16
+# A byte inside a record's box: authenticated, so that record fails.
+off=$(python3 - "$OH/kith.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+box = db.execute("SELECT box FROM rec WHERE box IS NOT NULL LIMIT 1 OFFSET 12345").fetchone()[0]
+data = open(sys.argv[1], "rb").read()
+print(data.find(box[40:72]) + 5)
+PY
+)
+[ "$off" -gt 5 ] || fail "cannot find a record's box in kith.db"
+damage "a byte of one record's box" 'could not be decrypted' flip kith.db "$off"
+grep -q "1 record(s) could not be decrypted" "$HOSTS_TMP/dmg.err" || fail "not one record counted as damaged"
+for i in $(seq 1 12); do
+	off=$(( (RANDOM * 32768 + RANDOM) % DB_SIZE ))
+	damage "kith.db byte $off" "$DBRE|any" flip kith.db "$off"
+done
+damage "device.key emptied" "$KEYRE" truncate -s 0 device.key
+damage "device.key cut to 100 bytes" "$KEYRE" truncate -s 100 device.key
+damage "device.key removed" "$KEYRE" rm device.key
+damage "device.key magic" "$KEYRE" flip device.key 3
+damage "device.key public key" "$KEYRE" flip device.key $((8 + RANDOM % 64))
+damage "device.key sealed part" "$KEYRE" flip device.key $((72 + RANDOM % (KEY_SIZE - 72)))
+# The passphrase is still told apart from damage.
+echo "not it" > "$HOSTS_TMP/wrong"
+rm -rf "$HOSTS_TMP/dmg"; cp -a "$OH" "$HOSTS_TMP/dmg"
+must_fail "wrong passphrase" host_exec old "$KITH" --home "$HOSTS_TMP/dmg" \
+	--passphrase-file "$HOSTS_TMP/wrong" history export >/dev/null
+# kithd refuses a store whose pages quick_check finds damaged.
+for ((i = 0; i < 40; i++)); do
+	rm -rf "$HOSTS_TMP/dmg"; cp -a "$OH" "$HOSTS_TMP/dmg"
+	off=$(( 65536 + (RANDOM * 32768 + RANDOM) % (DB_SIZE - 65536) ))
+	flip "$HOSTS_TMP/dmg/kith.db" "$off"
+	[ "$(sqlite3 "$HOSTS_TMP/dmg/kith.db" "PRAGMA quick_check" 2>&1 | head -1)" = ok ] || break
+done
+[ "$i" -lt 40 ] || fail "no flip found that quick_check sees"
+injected=$((injected + 1))
+if host_exec old env KITH_PASSPHRASE_FILE="$PASSFILE" "$KITHD" --home "$HOSTS_TMP/dmg" \
+	--foreground --no-mdns > "$HOSTS_TMP/kd.out" 2>&1; then
+	fail "kithd started on a damaged store"
+fi
+grep -q "kith.db is damaged" "$HOSTS_TMP/kd.out" || { cat "$HOSTS_TMP/kd.out" >&2; fail "kithd does not say the store is damaged"; }
+kd history export >/dev/null 2>&1 && fail "export of a store quick_check finds damaged (byte $off) succeeded"
+survived=$((survived + 1))
+pass "2. $ndmg damaged copies of a home (kith.db cut, removed, header, a record, 12 random bytes; device.key 6 ways): each refused naming the file, or (for $undetected bytes in unused space) exported identical; never a shorter history; kithd refuses a damaged page (byte $off); a wrong passphrase is still told apart"
