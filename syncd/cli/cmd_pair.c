@@ -405,13 +405,25 @@ join_fail(int rc, uint64_t stored)
 	}
 }
 
+/* What the shower said it would send (BEGIN), for --json. */
+static uint64_t join_offered;
+
+static void
+join_progress(void *arg, uint64_t nrec, uint64_t totrec, uint64_t nbytes,
+    uint64_t totbytes)
+{
+
+	join_offered = totrec;
+	cli_progress(arg, nrec, totrec, nbytes, totbytes);
+}
+
 int
 cmd_join(int argc, char **argv)
 {
 	struct home *hm = NULL;
 	struct ticket t;
 	struct reach *f = NULL;
-	struct pair_ui ui = { NULL, NULL, NULL, show_note, cli_progress };
+	struct pair_ui ui = { NULL, NULL, NULL, show_note, join_progress };
 	const char *image = NULL, *code = NULL, *name = NULL, *peer = NULL;
 	char *text = NULL;
 	uint8_t *pend = NULL;
@@ -566,9 +578,10 @@ cmd_join(int argc, char **argv)
 		n = stored;
 	cli_agent_poke(hm);
 	if (cli.json)
-		cli_json_out(json_pack("{s:b, s:s, s:I, s:I}", "ok", 1,
+		cli_json_out(json_pack("{s:b, s:s, s:I, s:I, s:I}", "ok", 1,
 		    "device", name, "received", (json_int_t)stored,
-		    "records", (json_int_t)n));
+		    "sent", (json_int_t)join_offered, "records",
+		    (json_int_t)n));
 	else
 		printf("Joined the account as '%s': %llu new records received,"
 		    " %llu held.\n", name, (unsigned long long)stored,
