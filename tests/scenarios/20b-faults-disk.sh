@@ -17,8 +17,10 @@
 # 3. Clocks.  Under libfaketime: a device two days ahead and one a day
 #    behind sync through their agents (--peer), and an agent whose clock
 #    jumps back and forth while it syncs; every device ends with every
-#    record.  A pairing code is refused when it has really expired, and
-#    accepted by a joiner whose clock is behind.
+#    record.  A pairing code is refused when it has really expired on the
+#    shower's clock, and tried by a joiner whose clock runs ahead.  Then
+#    one agent's store is cut to half under it: its commands say so, and
+#    the others go on syncing.
 set -euo pipefail
 . "$(dirname "$0")/../lib/kith.sh"
 command -v mkfs.ext4 >/dev/null || { echo "SKIP: mkfs.ext4 missing"; exit 77; }
@@ -323,10 +325,25 @@ want=$((want + 6000 + 20 * jumps))
 wait_same old ahead behind 120
 [ "$(kith_count behind)" = $want ] || fail "behind holds $(kith_count behind), not $want"
 survived=$((survived + jumps))
+pass "3d. behind's agent clock jumped $jumps times (+3h -2d +1y -1d +10m -3d +0) while 6000 records came from old and 140 from behind: all three hold the same $want"
+
+# behind's store is cut to half under its running agent: its commands
+# say so, and the damage does not reach the others, who go on syncing.
+BH=$(kith_home behind)
+truncate -s $(( $(stat -c %s "$BH/kith.db") / 2 )) "$BH/kith.db"
+injected=$((injected + 1))
+must_fail "kith.db is damaged" kith_on behind history export
+"$TOOLS/genhist" 200 200 2400 | kith_on old history import - >/dev/null || fail "import on old"
+want=$((want + 200))
+wait_same old ahead 60
+[ "$(kith_count ahead)" = $want ] || fail "ahead holds $(kith_count ahead), not $want"
+kith_on old history export | cmp -s - <(kith_on ahead history export) || fail "old and ahead differ"
+survived=$((survived + 1))
 kithd_stop old
 kithd_stop ahead
-kithd_stop behind
-pass "3d. behind's agent clock jumped $jumps times (+3h -2d +1y -1d +10m -3d +0) while 6000 records came from old and 140 from behind: all three hold the same $want"
+kithd_kill behind
+kithd_check behind
+pass "3e. behind's kith.db cut to half under its agent: its export refuses naming kith.db; old and ahead go on and agree on $want records"
 fi
 
 lost=0
