@@ -311,10 +311,11 @@ while [ "$bk_inj" -lt "$BKILLS" ]; do
 	injected=$((injected + 1))
 	bk_inj=$((bk_inj + 1))
 	echo "kill -9 #$injected: kithd's backup child after $delay ms"
-	# kithd reports the failure and backs up again by itself.
+	# kithd reports the failure and backs up again by itself, after its
+	# interval (2 s), not its 60 s period, even with no new history.
 	wait_log old "backup to $USB failed" 10
 	n=$(kith_count old)
-	wait_log old "backup to $USB: backup [0-9]+, [0-9]+ new records \(incremental\), $n in all" 30
+	wait_log old "backup to $USB: backup [0-9]+, [0-9]+ new records \(incremental\), $n in all" 15
 	inns sh -c "ls -A $set_dir" | grep -q '^\.tmp-' && fail "a temporary file was left on the medium"
 	survived=$((survived + 1))
 done
