@@ -17,8 +17,9 @@
 # 2. Backups.  'kith backup --to' an ext4 image (loop-mounted in a mount
 #    namespace of the scenario's) is killed at random delays, and so is
 #    kithd's own backup child; each time the previous backup still
-#    restores, and the next run completes.  The last backup restores an
-#    export byte-identical to old's.
+#    restores, and the next run completes (kithd's within 15 s, by itself,
+#    also for a child started by a mount with nothing new to write).  The
+#    last backup restores an export byte-identical to old's.
 #
 # KITH_FAULT_SEED=N replays a run; KITH_FAULT_KILLS sets the number of
 # transfer kills (default 16) and KITH_FAULT_BKILLS that of backup kills
@@ -94,6 +95,17 @@ stop_pair() {	# the pair ends by itself once a device is done
 	pair_up=0
 }
 
+# check_done: the join of n$dev ended well, sent and storing exactly the
+# records it lacked.
+check_done() {
+	wait_gone "$jpid" 10 || fail "the join of n$dev does not end"
+	grep -q '"ok":true' "$jlog" || { cat "$jlog" >&2; fail "join of n$dev failed by itself"; }
+	got=$(sed -n 's/.*"received":\([0-9]*\).*/\1/p' "$jlog")
+	sent=$(sed -n 's/.*"sent":\([0-9]*\).*/\1/p' "$jlog")
+	[ "$got" = $((total - have)) ] && [ "$sent" = "$got" ] ||
+		fail "n$dev held $have of $total, was sent $sent records and stored $got; want $((total - have)) of each"
+}
+
 dev=0
 home=
 have=0
@@ -129,12 +141,7 @@ while [ "$injected" -lt "$KILLS" ]; do
 	msleep "$delay"
 	if ! kill -0 "$jpid" 2>/dev/null; then
 		# Done before the kill: then it must have completed.
-		wait_gone "$jpid" 5 || true
-		grep -q '"ok":true' "$jlog" || { cat "$jlog" >&2; fail "join of n$dev failed by itself"; }
-		got=$(sed -n 's/.*"received":\([0-9]*\).*/\1/p' "$jlog")
-		sent=$(sed -n 's/.*"sent":\([0-9]*\).*/\1/p' "$jlog")
-		[ "$got" = $((total - have)) ] && [ "$sent" = "$got" ] ||
-			fail "n$dev held $have of $total, was sent $sent records and stored $got; want $((total - have)) of each"
+		check_done
 		stop_pair
 		echo "n$dev completed before the kill at ${delay} ms (received $got)"
 		newdev
@@ -142,10 +149,18 @@ while [ "$injected" -lt "$KILLS" ]; do
 	fi
 	injected=$((injected + 1))
 	if [ $victim = joiner ]; then
-		kill -9 "$jpid"
+		kill -9 "$jpid" 2>/dev/null || true	# (it may end meanwhile)
 		kills_j=$((kills_j + 1))
 	else
-		kill -9 "$PAIR_PID"
+		if ! kill -9 "$PAIR_PID" 2>/dev/null; then
+			# Gone: the join ended in the meantime, and well.
+			check_done
+			stop_pair
+			injected=$((injected - 1))
+			echo "n$dev completed just before the kill at ${delay} ms (received $got)"
+			newdev
+			continue
+		fi
 		kills_s=$((kills_s + 1))
 		pair_up=0
 	fi
@@ -158,6 +173,14 @@ while [ "$injected" -lt "$KILLS" ]; do
 	n=$(db_count "$home")
 	[ "$n" -ge "$have" ] || fail "n$dev held $have records, after the kill $n"
 	[ "$n" -le $total ] || fail "n$dev holds $n records, more than $total"
+	if [ $victim = joiner ] && [ "$n" = $total ]; then
+		# Killed after its DONE: the shower is done and ends.
+		for ((i = 0; i < 40; i++)); do
+			[ -s "${PAIR_LOG%.log}.rc" ] && break
+			sleep 0.05
+		done
+		[ -s "${PAIR_LOG%.log}.rc" ] && stop_pair
+	fi
 	landed+=("$victim@${delay}ms:$n")
 	echo "kill -9 #$injected of the $victim after $delay ms: n$dev holds $n of $total"
 	if grep -q '"ok":true' "$jlog"; then
@@ -290,6 +313,18 @@ while [ "$bk_inj" -lt $((BKILLS / 2)) ]; do
 	survived=$((survived + 1))
 done
 
+# after_log ERE MARK SEC: wait until a line matching ERE follows the
+# last line matching MARK in old's kithd log.
+after_log() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		tac "$(kithd_log old)" | sed "/$(printf '%s' "$2" | sed 's/[/.]/\\&/g')/q" |
+			grep -Eq -- "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # kithd backs up by itself (every 2 s here); its 'kith backup' child is
 # killed at a random delay after it starts.
 KITHD_WRAP="nsenter -t $holder -m" kithd_start old KITHD_BACKUP_INTERVAL=2
@@ -315,10 +350,39 @@ while [ "$bk_inj" -lt "$BKILLS" ]; do
 	# interval (2 s), not its 60 s period, even with no new history.
 	wait_log old "backup to $USB failed" 10
 	n=$(kith_count old)
-	wait_log old "backup to $USB: backup [0-9]+, [0-9]+ new records \(incremental\), $n in all" 15
+	# Then a backup of all n, or "up to date" when the killed child had
+	# renamed its manifest into place just before it died.
+	after_log "backup to $USB: (backup [0-9]+, [0-9]+ new records \(incremental\), $n in all|up to date)" \
+		"backup to $USB failed" 15 ||
+		fail "kithd did not back up the $n records within 15 s of its killed child"
 	inns sh -c "ls -A $set_dir" | grep -q '^\.tmp-' && fail "a temporary file was left on the medium"
 	survived=$((survived + 1))
 done
+# A child started by a mount, with nothing new to back up, killed: only
+# kithd's retry after a killed child (its interval, not its 60 s period)
+# brings the next look.
+for ((i = 0; i < 300; i++)); do	# no backup under way
+	pgrep -P "$(kithd_pid old)" -x kith >/dev/null || break
+	sleep 0.1
+done
+inns umount "$USB"
+# (noatime: the same mount again would leave the mount table as it was)
+inns mount -o loop,noatime "$HOSTS_TMP/usb.img" "$USB"
+child=
+for ((i = 0; i < 600; i++)); do
+	child=$(pgrep -P "$(kithd_pid old)" -x kith || true)
+	[ -n "$child" ] && break
+	sleep 0.01
+done
+[ -n "$child" ] || fail "kithd started no backup when the medium came back"
+kill -9 "$child"
+injected=$((injected + 1))
+bk_inj=$((bk_inj + 1))
+echo "kill -9 #$injected: kithd's backup child, started by a mount"
+wait_log old "backup to $USB failed" 10
+after_log "backup to $USB: up to date" "backup to $USB failed" 15 ||
+	fail "kithd did not look at $USB again within 15 s of its killed child"
+survived=$((survived + 1))
 kithd_stop old
 kith_on old history export > "$HOSTS_TMP/bk.export"
 must ko backup --to "$USB" >/dev/null
