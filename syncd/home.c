@@ -116,6 +116,32 @@ home_load_hist(struct home *hm)
 	return (0);
 }
 
+/* Is there a store in ${dir}: a kith.db, or its WAL, that is not empty? */
+static int
+store_exists(const char *dir)
+{
+	struct stat sb;
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/kith.db", dir);
+	if (stat(path, &sb) == -1)
+		return (0);
+	if (sb.st_size > 0)
+		return (1);
+	snprintf(path, sizeof(path), "%s/kith.db-wal", dir);
+	return (stat(path, &sb) == 0 && sb.st_size > 0);
+}
+
+static int
+devkey_exists(const char *dir)
+{
+	struct stat sb;
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/device.key", dir);
+	return (lstat(path, &sb) == 0);
+}
+
 int
 home_open(const char *dir, int create, struct home **out)
 {
@@ -131,21 +157,37 @@ home_open(const char *dir, int create, struct home **out)
 			return (KITH_EIO);
 	} else if (!S_ISDIR(sb.st_mode))
 		return (KITH_EINVAL);
-	if (!create) {
-		snprintf(path, sizeof(path), "%s/kith.db", dir);
-		if (stat(path, &sb) == -1)
-			return (KITH_ENOENT);
-	}
+	if (!create && !store_exists(dir))
+		return (devkey_exists(dir) ? KITH_ECORRUPT : KITH_ENOENT);
 	if ((hm = calloc(1, sizeof(*hm))) == NULL)
 		return (KITH_ENOMEM);
 	snprintf(hm->dir, sizeof(hm->dir), "%s", dir);
-	if ((rc = devkey_load(dir, create, &hm->dk)) != 0)
+	/* Fresh keys, in memory only, when device.key is not there. */
+	if ((rc = devkey_load(dir, 1, &hm->dk)) != 0)
 		goto fail;
+	/*
+	 * The store is made before device.key is ever written: a key file
+	 * beside no store (or an empty one) means the store was lost, and a
+	 * new empty one must not stand in for it.
+	 */
+	if (!hm->dk->unsaved && !store_exists(dir)) {
+		rc = KITH_ECORRUPT;
+		goto fail;
+	}
 	snprintf(path, sizeof(path), "%s/kith.db", dir);
 	if ((rc = store_open(path, &hm->st)) != 0)
 		goto fail;
 	if ((rc = load_meta(hm)) != 0)
 		goto fail;
+	/* An account is joined or made only once its keys are in the file. */
+	if (hm->has_account && hm->dk->unsaved) {
+		rc = KITH_ECORRUPT;
+		goto fail;
+	}
+	if (!create && !hm->has_account && hm->dk->unsaved) {
+		rc = KITH_ENOENT;	/* an init cut before it made anything */
+		goto fail;
+	}
 	/*
 	 * Sealed keys and no account: an init, recover or restore sealed
 	 * them and then failed to commit.  Nothing was ever encrypted under

@@ -33,6 +33,27 @@ struct store {
 
 static int vv_flush(store *st);
 
+/*
+ * A failed SQLite write as a kith error: a full disk and a damaged file
+ * are told apart from other failures, so that the user learns what to do.
+ */
+static int
+sqlerr(int r)
+{
+
+	switch (r & 0xff) {
+	case SQLITE_FULL:
+		return (KITH_ENOSPACE);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return (KITH_ECORRUPT);
+	case SQLITE_IOERR:
+		return (KITH_EIO);
+	default:
+		return (KITH_EDB);
+	}
+}
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS epochs(epoch INTEGER PRIMARY KEY,"
@@ -159,6 +180,24 @@ fail:
 	return (rc);
 }
 
+int
+store_check(store *st)
+{
+	sqlite3_stmt *s;
+	const unsigned char *t;
+	int rc = KITH_ECORRUPT, r;
+
+	if ((r = sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s,
+	    NULL)) != SQLITE_OK)
+		return (sqlerr(r));
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    (t = sqlite3_column_text(s, 0)) != NULL &&
+	    strcmp((const char *)t, "ok") == 0)
+		rc = 0;
+	sqlite3_finalize(s);
+	return (rc);
+}
+
 void
 store_close(store *st)
 {
@@ -206,8 +245,9 @@ int
 store_begin(store *st)
 {
 
-	return (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
-	    SQLITE_OK ? 0 : KITH_EDB);
+	int r = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+	return (r == SQLITE_OK ? 0 : sqlerr(r));
 }
 
 int
@@ -223,13 +263,16 @@ int
 store_commit(store *st)
 {
 
-	if (vv_flush(st) != 0) {
+	int r;
+
+	if ((r = vv_flush(st)) != 0) {
 		store_rollback(st);
-		return (KITH_EDB);
+		return (r);
 	}
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if ((r = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) !=
+	    SQLITE_OK) {
 		store_rollback(st);
-		return (KITH_EDB);
+		return (sqlerr(r));
 	}
 	return (0);
 }
@@ -289,7 +332,8 @@ store_meta_put(store *st, const char *key, const void *val, size_t len)
 		return (KITH_EDB);
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, val, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : KITH_EDB;
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : sqlerr(rc);
 	sqlite3_finalize(s);
 	return (rc);
 }
@@ -304,7 +348,8 @@ store_meta_del(store *st, const char *key)
 	    NULL) != SQLITE_OK)
 		return (KITH_EDB);
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : KITH_EDB;
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : sqlerr(rc);
 	sqlite3_finalize(s);
 	return (rc);
 }
@@ -322,7 +367,8 @@ store_epoch_put(store *st, uint32_t epoch, const uint8_t *wrapped,
 		return (KITH_EDB);
 	sqlite3_bind_int64(s, 1, epoch);
 	sqlite3_bind_blob(s, 2, wrapped, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : KITH_EDB;
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE ? 0 : sqlerr(rc);
 	sqlite3_finalize(s);
 	return (rc);
 }
@@ -370,9 +416,9 @@ origin_idx(store *st, const uint8_t dev[32], int64_t *idx)
 	} else if (r == SQLITE_DONE) {
 		sqlite3_reset(st->origin_ins);
 		sqlite3_bind_blob(st->origin_ins, 1, dev, 32, SQLITE_STATIC);
-		if (sqlite3_step(st->origin_ins) != SQLITE_DONE) {
+		if ((r = sqlite3_step(st->origin_ins)) != SQLITE_DONE) {
 			sqlite3_reset(st->origin_ins);
-			return (KITH_EDB);
+			return (sqlerr(r));
 		}
 		sqlite3_reset(st->origin_ins);
 		*idx = sqlite3_last_insert_rowid(st->db);
@@ -400,7 +446,8 @@ vv_flush(store *st)
 	sqlite3_reset(st->vv_bump);
 	sqlite3_bind_int64(st->vv_bump, 1, st->pend_idx);
 	sqlite3_bind_int64(st->vv_bump, 2, (int64_t)st->pend_seq);
-	rc = sqlite3_step(st->vv_bump) == SQLITE_DONE ? 0 : KITH_EDB;
+	rc = sqlite3_step(st->vv_bump);
+	rc = rc == SQLITE_DONE ? 0 : sqlerr(rc);
 	sqlite3_reset(st->vv_bump);
 	st->pend_idx = -1;
 	st->pend_seq = 0;
@@ -453,7 +500,7 @@ put_dup(store *st, int64_t k, const struct store_rec *rec)
 	r = sqlite3_step(st->dup_ins);
 	sqlite3_reset(st->dup_ins);
 	if (r != SQLITE_DONE)
-		return (KITH_EDB);
+		return (sqlerr(r));
 	/* A row at k was there already: nothing new arrived. */
 	if (sqlite3_changes(st->db) == 0 || !swap)
 		return (0);
@@ -464,7 +511,7 @@ put_dup(store *st, int64_t k, const struct store_rec *rec)
 	sqlite3_bind_int64(st->box_set, 3, held);
 	r = sqlite3_step(st->box_set);
 	sqlite3_reset(st->box_set);
-	return (r == SQLITE_DONE ? 0 : KITH_EDB);
+	return (r == SQLITE_DONE ? 0 : sqlerr(r));
 }
 
 int
@@ -488,9 +535,9 @@ store_rec_put(store *st, const struct store_rec *rec, int *added)
 	    SQLITE_STATIC);
 	sqlite3_bind_blob(st->rec_ins, 4, rec->box, (int)rec->boxlen,
 	    SQLITE_STATIC);
-	if (sqlite3_step(st->rec_ins) != SQLITE_DONE) {
+	if ((rc = sqlite3_step(st->rec_ins)) != SQLITE_DONE) {
 		sqlite3_reset(st->rec_ins);
-		return (KITH_EDB);
+		return (sqlerr(rc));
 	}
 	sqlite3_reset(st->rec_ins);
 	*added = sqlite3_changes(st->db) > 0;
@@ -635,7 +682,7 @@ per_origin(store *st, const struct store_vv *have, const char *sql,
 	sqlite3_stmt *o, *s;
 	uint8_t dev[32];
 	uint64_t seq;
-	int r, rc = 0;
+	int r = SQLITE_DONE, rc = 0;
 
 	if (sqlite3_prepare_v2(st->db,
 	    "SELECT idx, dev FROM origins ORDER BY dev", -1, &o,
@@ -657,8 +704,11 @@ per_origin(store *st, const struct store_vv *have, const char *sql,
 			if ((rc = row(arg, s, dev)) != 0)
 				break;
 		if (rc == 0 && r != SQLITE_DONE)
-			rc = KITH_EDB;
+			rc = sqlerr(r);
 	}
+	/* A step of the origins that fails must not read as their end. */
+	if (rc == 0 && r != SQLITE_DONE)
+		rc = sqlerr(r);
 	sqlite3_finalize(s);
 	sqlite3_finalize(o);
 	return (rc);

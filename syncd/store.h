@@ -45,6 +45,13 @@ struct store_vv {
 int store_open(const char *path, store **out);
 
 /**
+ * store_check(st): 0 if SQLite's quick_check finds the file sound, else
+ * KITH_ECORRUPT (a damaged page can misplace records without any read
+ * failing: a rowid out of order moves a record to another seq).
+ */
+int store_check(store *st);
+
+/**
  * store_close(st): NULL does nothing.
  */
 void store_close(store *st);

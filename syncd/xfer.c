@@ -309,6 +309,7 @@ struct receiver {
 	store *st;
 	struct recparse rp;
 	uint64_t n, bytes, stored, pending, pendbytes;
+	uint64_t kept;		/* of stored, those committed */
 	int intx;
 };
 
@@ -321,7 +322,8 @@ rx_flush(struct receiver *r)
 		return (0);
 	r->intx = 0;
 	r->pending = r->pendbytes = 0;
-	rc = store_commit(r->st);
+	if ((rc = store_commit(r->st)) == 0)
+		r->kept = r->stored;
 	return (rc);
 }
 
@@ -404,7 +406,8 @@ xfer_recv(chan *c, store *st, xfer_progress_cb *cb, void *arg,
 	/* Keep every whole record that arrived: the next run resumes. */
 	if ((frc = rx_flush(&r)) != 0 && rc == 0)
 		rc = frc;
-	*stored = r.stored;
+	/* What a failed commit (a full disk) rolled back is not kept. */
+	*stored = r.kept;
 	recparse_free(&r.rp);
 	return (rc);
 }

@@ -51,12 +51,19 @@ int cli_fail(int rc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /**
+ * cli_damaged(rc, dir, file): cli_fail for a home that is KITH_ECORRUPT,
+ * naming the damaged ${file} (NULL: found out) and what to do.
+ */
+int cli_damaged(int rc, const char *dir, const char *file);
+
+/**
  * cli_open(flags, hm): open the home (CLI_CREATE: make it when missing)
  * and unlock this device's keys (cli_unlock) unless CLI_LOCKED says the
  * command needs none; on failure print a helpful line.
  */
 #define CLI_CREATE 1
 #define CLI_LOCKED 2
+#define CLI_CHECK 4	/* PRAGMA quick_check the store first */
 int cli_open(int flags, struct home **hm);
 
 /**

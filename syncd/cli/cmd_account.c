@@ -657,9 +657,16 @@ cmd_unlock(int argc, char **argv)
 			rc = cli_fail(KITH_ENOMEM, "out of memory");
 			goto out;
 		}
-		if ((rc = home_lockkey(hm, pass, plen, lock)) == 0)
-			rc = home_unlock(hm, lock);
-		if (rc != 0) {
+		if ((rc = home_lockkey(hm, pass, plen, lock)) == 0 &&
+		    (rc = home_unlock(hm, lock)) == KITH_EBADPASS) {
+			/* The passphrase was right: device.key is damaged. */
+			rc = cli_damaged(KITH_ECORRUPT, hm->dir, "device.key");
+			goto out;
+		}
+		if (rc == KITH_ECORRUPT) {
+			rc = cli_damaged(rc, hm->dir, NULL);
+			goto out;
+		} else if (rc != 0) {
 			rc = cli_fail(rc, "%s", rc == KITH_EBADPASS ?
 			    "wrong passphrase: this device stays locked" :
 			    kith_strerror(rc));

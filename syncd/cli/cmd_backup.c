@@ -157,7 +157,7 @@ cmd_backup(int argc, char **argv)
 		return (0);
 	}
 
-	if (cli_open(0, &hm) != 0)
+	if (cli_open(CLI_CHECK, &hm) != 0)
 		return (1);
 	if ((rc = bk_hold_fill(hm, hm->st, &h)) != 0) {
 		home_close(hm);

@@ -277,7 +277,8 @@ cmd_history(int argc, char **argv)
 		return (cli_fail(KITH_EINVAL, "history: unknown '%s'\n%s",
 		    argv[1], history_usage));
 	/* Counting reads no record: a locked device can count. */
-	if (open_hist(&hm, strcmp(argv[1], "count") == 0 ? CLI_LOCKED : 0))
+	if (open_hist(&hm, strcmp(argv[1], "count") == 0 ? CLI_LOCKED :
+	    CLI_CHECK))
 		return (1);
 	if (strcmp(argv[1], "add") == 0) {
 		rc = add_one(hm, argc - 1, argv + 1);

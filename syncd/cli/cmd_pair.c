@@ -391,7 +391,7 @@ cmd_pair(int argc, char **argv)
 		    " seconds"));
 	if (port < 0 || port > 65535)
 		return (cli_fail(KITH_EINVAL, "pair: --port is 0 to 65535"));
-	if (cli_open(0, &s.hm) != 0)
+	if (cli_open(CLI_CHECK, &s.hm) != 0)
 		return (1);
 	if (s.hm->roster == NULL || home_self(s.hm) == NULL ||
 	    s.hm->h == NULL) {
@@ -551,6 +551,11 @@ join_fail(int rc, uint64_t stored)
 		    " network and was stopped (%llu new records kept, all"
 		    " authentic); run 'kith join' again to resume",
 		    (unsigned long long)stored));
+	case KITH_ENOSPACE:
+		return (cli_fail(rc, "the disk of this device is full (%llu"
+		    " new records kept); free some space, or move the kith"
+		    " home to a larger disk, then run 'kith join' again to"
+		    " resume", (unsigned long long)stored));
 	case KITH_EPROTO:
 		return (cli_fail(rc, "the other device sent something"
 		    " malformed; nothing bad was stored (%llu new records"
@@ -561,20 +566,32 @@ join_fail(int rc, uint64_t stored)
 	}
 }
 
+/* What the shower said it would send (BEGIN), for --json. */
+static uint64_t join_offered;
+
+static void
+join_progress(void *arg, uint64_t nrec, uint64_t totrec, uint64_t nbytes,
+    uint64_t totbytes)
+{
+
+	join_offered = totrec;
+	cli_progress(arg, nrec, totrec, nbytes, totbytes);
+}
+
 int
 cmd_join(int argc, char **argv)
 {
 	struct home *hm = NULL;
 	struct ticket t;
 	struct reach *f = NULL;
-	struct pair_ui ui = { NULL, NULL, NULL, show_note, cli_progress };
+	struct pair_ui ui = { NULL, NULL, NULL, show_note, join_progress };
 	const char *image = NULL, *code = NULL, *name = NULL, *peer = NULL;
 	char *text = NULL;
 	uint8_t *pend = NULL;
 	size_t plen;
 	uint64_t stored = 0, n = 0;
-	char tag[17];
-	int i, camera = 0, rc, fd;
+	char tag[17], when[32];
+	int i, camera = 0, rc, fd, stale = 0;
 
 	memset(&t, 0, sizeof(t));
 	for (i = 1; i < argc; i++) {
@@ -608,7 +625,7 @@ cmd_join(int argc, char **argv)
 	if ((rc = cli_read_code(image, code, camera, &text)) != 0 &&
 	    rc != KITH_ENOENT)
 		return (1);
-	if ((rc = cli_open(1, &hm)) != 0) {
+	if ((rc = cli_open(CLI_CREATE | CLI_CHECK, &hm)) != 0) {
 		free(text);
 		return (1);
 	}
@@ -642,17 +659,24 @@ cmd_join(int argc, char **argv)
 		    " NAME (for example --name phone)");
 		goto done;
 	}
+	/*
+	 * Expiry is the shower's to judge, on its clock (docs/PROTOCOL.md
+	 * §8.3): a code that looks expired here may be fresh there when this
+	 * clock runs ahead, so it is tried; a shower that is gone, or that
+	 * closes at once, then means it has expired.
+	 */
 	if (kith_now() > t.expiry && pend == NULL) {
 		time_t e = (time_t)t.expiry;
 		struct tm tm;
-		char when[32];
 
 		if (localtime_r(&e, &tm) == NULL ||
-		    strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)
+		    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
 			snprintf(when, sizeof(when), "?");
-		rc = cli_fail(KITH_EEXPIRED, "this pairing code expired at %s;"
-		    " run 'kith pair' again on the other device", when);
-		goto done;
+		stale = 1;
+		if (!cli.json)
+			fprintf(stderr, "By this device's clock the code expired"
+			    " at %s; trying anyway (the other device's clock"
+			    " decides).\n", when);
 	}
 	if (pend == NULL && store_meta_put(hm->st, "pending_ticket", text,
 	    strlen(text)) != 0) {
@@ -691,6 +715,12 @@ cmd_join(int argc, char **argv)
 		rc = pair_join(hm, &t, fd, name, &ui, &stored);
 		cli_progress_end();
 	}
+	if (stale && (rc == KITH_ECONN || rc == KITH_EHANDSHAKE)) {
+		(void)store_meta_del(hm->st, "pending_ticket");
+		rc = cli_fail(KITH_EEXPIRED, "this pairing code expired at %s;"
+		    " run 'kith pair' again on the other device", when);
+		goto done;
+	}
 	if (rc == KITH_ECONN) {
 		rc = cli_fail(rc, "cannot reach the device that showed the"
 		    " code; check that 'kith pair' still runs there and that"
@@ -698,9 +728,10 @@ cmd_join(int argc, char **argv)
 		goto done;
 	}
 	if (rc != 0) {
-		/* A refusal ends this ticket; a cut keeps it to resume. */
+		/* A refusal ends this ticket; a cut or a full disk keeps it. */
 		if (rc != KITH_ETRUNC && rc != KITH_ECLOSED &&
-		    rc != KITH_ETIMEOUT && rc != KITH_ECRYPTO)
+		    rc != KITH_ETIMEOUT && rc != KITH_ECRYPTO &&
+		    rc != KITH_ENOSPACE)
 			(void)store_meta_del(hm->st, "pending_ticket");
 		rc = join_fail(rc, stored);
 		goto done;
@@ -710,9 +741,10 @@ cmd_join(int argc, char **argv)
 		n = stored;
 	cli_agent_poke(hm);
 	if (cli.json)
-		cli_json_out(json_pack("{s:b, s:s, s:I, s:I}", "ok", 1,
+		cli_json_out(json_pack("{s:b, s:s, s:I, s:I, s:I}", "ok", 1,
 		    "device", name, "received", (json_int_t)stored,
-		    "records", (json_int_t)n));
+		    "sent", (json_int_t)join_offered, "records",
+		    (json_int_t)n));
 	else
 		printf("Joined the account as '%s': %llu new records received,"
 		    " %llu held.\n", name, (unsigned long long)stored,

@@ -36,6 +36,31 @@ cli_fail(int rc, const char *fmt, ...)
 	return (1);
 }
 
+/*
+ * A home that failed with KITH_ECORRUPT: say which file, and what to do.
+ * ${file} names it when the caller knows; otherwise device.key is judged
+ * by itself, and when it reads, the store is the damaged one.
+ */
+int
+cli_damaged(int rc, const char *dir, const char *file)
+{
+	struct devkey *k;
+	int krc;
+
+	if (file == NULL) {
+		file = "kith.db";
+		if ((krc = devkey_load(dir, 0, &k)) == 0)
+			devkey_free(k);
+		else if (krc == KITH_ECORRUPT || krc == KITH_ENOENT)
+			file = "device.key";
+	}
+	return (cli_fail(rc, "%s/%s is damaged or missing: %s; restore this home from"
+	    " a backup ('kith restore') or join the account again in a new"
+	    " home", dir, file, strcmp(file, "device.key") == 0 ?
+	    "this device's keys cannot be read" : "its history cannot be"
+	    " trusted"));
+}
+
 /* The lock key from a running, unlocked agent of this home. */
 static int
 agent_lockkey(const struct home *hm, uint8_t lock[DEVKEY_LOCKLEN])
@@ -62,7 +87,7 @@ cli_unlock(struct home *hm)
 {
 	uint8_t *lock, *pass;
 	size_t plen;
-	int rc = 0;
+	int rc = 0, keyfile;
 
 	if (!hm->dk->locked)
 		return (0);
@@ -81,13 +106,22 @@ cli_unlock(struct home *hm)
 		goto done;
 	rc = home_lockkey(hm, pass, plen, lock);
 	sodium_free(pass);
-	if (rc == 0)
-		rc = home_unlock(hm, lock);
+	/*
+	 * The passphrase opened the account key, so the lock key is right:
+	 * a device.key that does not open with it is damaged.
+	 */
+	keyfile = 0;
+	if (rc == 0 && (rc = home_unlock(hm, lock)) == KITH_EBADPASS) {
+		rc = KITH_ECORRUPT;
+		keyfile = 1;
+	}
 	if (rc == KITH_EBADPASS)
 		rc = cli_fail(rc, "wrong passphrase: this device stays locked");
 	else if (rc == KITH_ESTALE)
 		rc = cli_fail(rc, "that passphrase was changed on another"
 		    " device: use the new one");
+	else if (rc == KITH_ECORRUPT)
+		rc = cli_damaged(rc, hm->dir, keyfile ? "device.key" : NULL);
 	else if (rc != 0)
 		rc = cli_fail(rc, "cannot unlock this device: %s",
 		    kith_strerror(rc));
@@ -101,7 +135,18 @@ cli_open(int flags, struct home **hm)
 {
 	int rc;
 
-	if ((rc = home_open(cli.home, flags & CLI_CREATE, hm)) == 0) {
+	/*
+	 * quick_check reads every b-tree page (a quarter of a second for
+	 * 60 MB): a damaged page can misplace records with every read
+	 * succeeding.  Commands that send, copy or take in the history pay
+	 * for it; quick ones (status, count) do not.
+	 */
+	if ((rc = home_open(cli.home, flags & CLI_CREATE, hm)) == 0 &&
+	    (flags & CLI_CHECK) && (rc = store_check((*hm)->st)) != 0) {
+		home_close(*hm);
+		*hm = NULL;
+	}
+	if (rc == 0) {
 		if ((flags & CLI_LOCKED) || cli_unlock(*hm) == 0)
 			return (0);
 		home_close(*hm);
@@ -112,6 +157,8 @@ cli_open(int flags, struct home **hm)
 		cli_fail(rc, "no kith home at %s: run 'kith init --name NAME'"
 		    " to start an account, or 'kith join' to join one",
 		    cli.home);
+	else if (rc == KITH_ECORRUPT)
+		cli_damaged(rc, cli.home, NULL);
 	else
 		cli_fail(rc, "cannot open the kith home at %s: %s", cli.home,
 		    kith_strerror(rc));

@@ -264,6 +264,14 @@ on_exit_cb(uv_process_t *p, int64_t status, int sig)
 	struct bk *b = p->data;
 
 	b->status = sig != 0 ? -1 : status;
+	/*
+	 * Killed (or crashed) before it could say why: nothing on the
+	 * medium changed, so look again after the interval rather than at
+	 * the next period, or the history it missed waits a minute.
+	 */
+	if (sig != 0 && b->next > ag_now_ms() + (uint64_t)b->ag->bk_interval *
+	    1000)
+		b->next = ag_now_ms() + (uint64_t)b->ag->bk_interval * 1000;
 	/* The pipe closes at its EOF (on_out_read), which may come later. */
 	uv_close((uv_handle_t *)&b->proc, on_child_closed);
 }

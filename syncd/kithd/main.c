@@ -131,6 +131,18 @@ ag_go(struct agent *a)
 	return (0);
 }
 
+/* Does ${pass} open the account key (whatever device.key says)? */
+static int
+lock_ok(struct home *hm, const uint8_t *pass, size_t plen)
+{
+	uint8_t lock[DEVKEY_LOCKLEN];
+	int ok;
+
+	ok = home_lockkey(hm, pass, plen, lock) == 0;
+	sodium_memzero(lock, sizeof(lock));
+	return (ok);
+}
+
 /*
  * Open this device's keys with the account passphrase (an Argon2id
  * unseal: the loop waits a quarter of a second), keep the lock key for
@@ -151,6 +163,9 @@ ag_unlock(struct agent *a, const uint8_t *pass, size_t plen)
 		return (KITH_ENOMEM);
 	if ((rc = home_lockkey(a->hm, pass, plen, lock)) != 0 ||
 	    (rc = home_unlock(a->hm, lock)) != 0) {
+		/* A right passphrase that does not open device.key: damage. */
+		if (rc == KITH_EBADPASS && lock_ok(a->hm, pass, plen))
+			rc = KITH_ECORRUPT;
 		sodium_free(lock);
 		return (rc);
 	}
@@ -374,7 +389,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "kithd: cannot open the kith home %s: %s\n%s",
 		    ag.homedir, kith_strerror(rc), rc == KITH_ENOENT ?
 		    "Run 'kith init' (a new account) or 'kith join' (join"
-		    " yours) first.\n" : "");
+		    " yours) first.\n" : rc == KITH_ECORRUPT ? "Its device.key"
+		    " or kith.db is damaged: 'kith status' says which.\n" :
+		    "");
+		return (1);
+	}
+	/*
+	 * The agent holds the store for days and serves it to every other
+	 * device: a damaged page is looked for once, here (cheap at this
+	 * scale: a read of every page), not sent on.
+	 */
+	if ((rc = store_check(ag.hm->st)) != 0) {
+		fprintf(stderr, "kithd: %s/kith.db is damaged (%s): restore"
+		    " this home from a backup ('kith restore') or join the"
+		    " account again in a new home\n", ag.homedir,
+		    kith_strerror(rc));
+		home_close(ag.hm);
 		return (1);
 	}
 	if ((rc = ctl_socket_path(ag.homedir, 1, ag.sockpath,
