@@ -127,11 +127,21 @@ fh_build(const char *dir)
 {
 	uint8_t code[RECOVERY_BYTES];
 	struct home *hm;
-	char json[128];
+	store *st;
+	char json[512];
 	int i, added, rc;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		fh_fail(dir, 0);
+	/*
+	 * The store first: a device.key beside no store is a lost store
+	 * (home_open refuses it), and the fixed keys go in before any
+	 * account does.
+	 */
+	snprintf(json, sizeof(json), "%s/kith.db", dir);
+	if ((rc = store_open(json, &st)) != 0)
+		fh_fail("store_open", rc);
+	store_close(st);
 	fh_devkey(dir);
 	memset(code, FH_CODE, sizeof(code));
 	if ((rc = home_open(dir, 1, &hm)) != 0)
