@@ -85,7 +85,7 @@ int
 main(int argc, char *argv[])
 {
 	static const size_t chunk[5] = { 1, 2, 500, 0, 65519 };
-	size_t len, tr, big, l, i, n;
+	size_t len, tr = 0, big = 0, l, i, n;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: seeds_chan DIR\n");
