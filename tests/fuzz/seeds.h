@@ -27,14 +27,14 @@
 static const char *seeds_dir;		/* DIR/fuzz_<what> */
 static uint64_t seeds_ctr;
 
-static const char *
+static inline const char *
 seeds_rb_name(void)
 {
 
 	return ("kith-seeds");
 }
 
-static void
+static inline void
 seeds_rb_buf(void *const buf, const size_t size)
 {
 	static const uint8_t key[32] = { 's', 'e', 'e', 'd', 's' };
@@ -47,7 +47,7 @@ seeds_rb_buf(void *const buf, const size_t size)
 	crypto_stream_chacha20(buf, size, nonce, key);
 }
 
-static uint32_t
+static inline uint32_t
 seeds_rb_random(void)
 {
 	uint32_t v;
@@ -56,16 +56,15 @@ seeds_rb_random(void)
 	return (v);
 }
 
-static struct randombytes_implementation seeds_rb = {
-	.implementation_name = seeds_rb_name,
-	.random = seeds_rb_random,
-	.buf = seeds_rb_buf,
-};
-
 /* argv[1]: the corpus directory; makes DIR/${name}. */
 static inline void
 seeds_init(int argc, char **argv, const char *name)
 {
+	static struct randombytes_implementation seeds_rb = {
+		.implementation_name = seeds_rb_name,
+		.random = seeds_rb_random,
+		.buf = seeds_rb_buf,
+	};
 	static char dir[4096];
 
 	if (argc != 2) {
@@ -83,25 +82,39 @@ seeds_init(int argc, char **argv, const char *name)
 	seeds_dir = dir;
 }
 
-/* Write the seed ${name}: the mode byte ${mode} (if >= 0), then ${p}. */
-static inline void
-seeds_put(const char *name, int mode, const void *p, size_t n)
+/*
+ * Write ${dir}/${name}: the mode byte ${mode} (if >= 0), then ${p}; 0, or
+ * -1 once perror() has said why.
+ */
+static inline int
+seeds_write(const char *dir, const char *name, int mode, const void *p,
+    size_t n)
 {
 	char path[4200];
 	FILE *f;
 	int ok;
 
-	snprintf(path, sizeof(path), "%s/%s", seeds_dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if ((f = fopen(path, "wb")) == NULL) {
 		perror(path);
-		exit(1);
+		return (-1);
 	}
 	ok = (mode < 0 || fputc(mode, f) != EOF) &&
 	    (n == 0 || fwrite(p, 1, n, f) == n);
 	if (fclose(f) != 0 || !ok) {
 		perror(path);
-		exit(1);
+		return (-1);
 	}
+	return (0);
+}
+
+/* The seed ${name} in the directory of seeds_init(); exits if it fails. */
+static inline void
+seeds_put(const char *name, int mode, const void *p, size_t n)
+{
+
+	if (seeds_write(seeds_dir, name, mode, p, n) != 0)
+		exit(1);
 }
 
 static inline void

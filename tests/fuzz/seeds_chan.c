@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "fuzz_chan.c"
+#include "seeds.h"
 
 static const char *dir;
 static int failed;
@@ -22,21 +23,9 @@ static uint8_t sb[FC_STREAMMAX], sc[FC_STREAMMAX];
 static void
 sc_put(const char *name, const uint8_t *b, size_t n)
 {
-	char path[4096];
-	FILE *f;
-	int ok;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "wb")) == NULL) {
-		perror(path);
+	if (seeds_write(dir, name, -1, b, n) != 0)
 		failed = 1;
-		return;
-	}
-	ok = fwrite(b, 1, n, f) == n;
-	if (fclose(f) != 0 || !ok) {
-		perror(path);
-		failed = 1;
-	}
 }
 
 /* ${b}[0] = mode 0, then the genuine stream: its length. */

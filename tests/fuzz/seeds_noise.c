@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "fuzz_noise.c"
+#include "seeds.h"
 
 #define SN_MAX (64 * 1024)
 
@@ -24,21 +25,9 @@ static int failed;
 static void
 sn_put(const char *name, const uint8_t *b, size_t n)
 {
-	char path[4096];
-	FILE *f;
-	int ok;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "wb")) == NULL) {
-		perror(path);
+	if (seeds_write(dir, name, -1, b, n) != 0)
 		failed = 1;
-		return;
-	}
-	ok = fwrite(b, 1, n, f) == n;
-	if (fclose(f) != 0 || !ok) {
-		perror(path);
-		failed = 1;
-	}
 }
 
 /* Append frame ${m} (${n} bytes) to ${b} (holding *${len}). */

@@ -12,6 +12,7 @@
  * the harness's entry point is unused here.
  */
 #include "fuzz_pair.c"
+#include "seeds.h"
 
 static const char *dir;
 static int failed;
@@ -19,21 +20,9 @@ static int failed;
 static void
 put(const char *name, const uint8_t *p, size_t n)
 {
-	char path[4096];
-	FILE *f;
-	int ok;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "wb")) == NULL) {
-		perror(path);
+	if (seeds_write(dir, name, -1, p, n) != 0)
 		failed = 1;
-		return;
-	}
-	ok = fwrite(p, 1, n, f) == n;
-	if (fclose(f) != 0 || !ok) {
-		perror(path);
-		failed = 1;
-	}
 }
 
 /* flags || n || 1 || nl || name || sign_pk: its length. */

@@ -18,6 +18,7 @@
 #include "kith_util.h"
 #include "store.h"
 #include "xfer.h"
+#include "seeds.h"
 
 static const char *dir;
 static int failed;
@@ -26,21 +27,9 @@ static uint8_t b[1 << 16];
 static void
 put(const char *name, const uint8_t *p, size_t n)
 {
-	char path[4096];
-	FILE *f;
-	int ok;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "wb")) == NULL) {
-		perror(path);
+	if (seeds_write(dir, name, -1, p, n) != 0)
 		failed = 1;
-		return;
-	}
-	ok = fwrite(p, 1, n, f) == n;
-	if (fclose(f) != 0 || !ok) {
-		perror(path);
-		failed = 1;
-	}
 }
 
 /* A vv of ${n} entries at ${p}: its length. */
