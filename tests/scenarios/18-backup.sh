@@ -62,6 +62,9 @@ scen_cleanup() {
 		nsenter -t "$holder" -m umount "$USB" 2>/dev/null || true
 		nsenter -t "$holder" -m umount "$SMALL" 2>/dev/null || true
 	fi
+	# hosts_cleanup reads the exit status from $?; under set -e a failed
+	# run's (exit 1) would end the trap here and leave every host behind.
+	set +e
 	(exit "$rc")
 	hosts_cleanup
 }

@@ -238,6 +238,9 @@ scen_cleanup() {
 	if [ -n "${holder-}" ] && [ -d "/proc/$holder" ]; then
 		nsenter -t "$holder" -m umount "$USB" 2>/dev/null || true
 	fi
+	# hosts_cleanup reads the exit status from $?; under set -e a failed
+	# run's (exit 1) would end the trap here and leave every host behind.
+	set +e
 	(exit "$rc")
 	hosts_cleanup
 }
