@@ -10,7 +10,8 @@
  * ROSTER, CERT, KEYS, BEGIN, RECS, END.  Seeds: that whole sequence
  * ("genuine"), the same without CERT's certificate, without records, cut
  * after each message, REFUSE of each reason, a roster of another account,
- * one that does not list the joiner, and a flipped signature byte.
+ * one that does not list the joiner, a flipped signature byte, and an
+ * ACCOUNT whose passphrase seal is not the roster's.
  */
 #include "fuzz_home.h"
 #include "fuzz_join.h"
@@ -240,6 +241,11 @@ main(int argc, char **argv)
 	frame(MSG_CERT, m.cert, m.certlen);
 	frame(MSG_KEYS, m.keys, m.keyslen);
 	seeds_put("badsig", -1, out, outlen);
+	/* ACCOUNT's passphrase seal not the one the roster names. */
+	m.acct[32] ^= 1;
+	sequence(&m, 5, 1, 1);
+	m.acct[32] ^= 1;
+	seeds_put("badseal", -1, out, outlen);
 	for (i = PAIR_REFUSE_DECLINED; i <= PAIR_REFUSE_NAME + 1; i++) {
 		outlen = 0;
 		frame(MSG_WAIT, NULL, 0);
