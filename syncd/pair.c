@@ -361,8 +361,9 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 	struct roster_dev cd;
 	uint8_t acct[32 + 2 * ACCOUNT_SEALED_LEN], type;
 	uint8_t lock[DEVKEY_LOCKLEN] = { 0 }, bpk[32] = { 0 };
+	uint8_t held_pk[32] = { 0 };
 	size_t len;
-	int rc;
+	int rc, had = 0;
 
 	/* ACCOUNT, or REFUSE / WAIT before it. */
 	for (;;) {
@@ -437,6 +438,8 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 
 	if ((rc = store_begin(hm->st)) != 0)
 		goto fail;
+	had = hm->has_account;
+	memcpy(held_pk, hm->account_pk, 32);
 	if (len > 0 && (rc = store_meta_put(hm->st, "cert", buf, len)) != 0)
 		goto rollback;
 	if (!sodium_is_zero(bpk, 32) &&
@@ -479,6 +482,9 @@ recv_account(chan *c, struct home *hm, const struct ticket *t,
 
 rollback:
 	store_rollback(hm->st);
+	/* What home_adopt_account took in memory goes with the transaction. */
+	hm->has_account = had;
+	memcpy(hm->account_pk, held_pk, 32);
 fail:
 	sodium_memzero(lock, sizeof(lock));
 	roster_free(r);
