@@ -594,9 +594,8 @@ got_hello(struct sess *s, const uint8_t *b, size_t len)
 		ag_log("%s (%s) holds roster version %llu, newer than ours:"
 		    " nothing is sent before it", s->p->name, s->p->id8,
 		    (unsigned long long)s->peer_roster);
-	/* not secret: hashes of public data */
 	if (s->peer_roster == s->ag->hm->roster->version &&
-	    memcmp(h.roster_hash, s->ag->hm->roster->hash, 32) != 0) {
+	    memcmp(h.roster_hash, s->ag->hm->roster->hash, 32) != 0) {	/* not secret */
 		ag_log("%s (%s) holds another roster of version %llu than"
 		    " ours: the account was changed on two devices apart;"
 		    " records of the epoch each started are unreadable to the"

@@ -49,6 +49,14 @@
 #                             (sorted lines); puts it in $HOSTS_TMP/same
 #   elapsed                   seconds since kith_setup, for figures
 #
+# A mount namespace (for loop-mounted volumes that only the test sees):
+#   mountns_start HOST MOUNTPOINT...
+#                             a private mount namespace on HOST, held by a
+#                             sleeping process (its PID in MNTNS_PID); at
+#                             exit, whatever the outcome, the MOUNTPOINTs
+#                             are unmounted in it before hosts_cleanup
+#   inns CMD...               run CMD on that HOST, in that namespace
+#
 # KITH_SLOW=N multiplies every wait above by N, for runs under valgrind
 # (tests/valgrind/run sets it), where each process is 20-50 times slower.
 here_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -410,4 +418,36 @@ wait_same() {
 		echo "$h: $(kith_count "$h") records" >&2
 	done
 	fail "histories of ${hosts[*]} still differ after $t s"
+}
+
+mountns_start() {
+	local i
+	MNTNS_HOST=$1
+	shift
+	MNTNS_POINTS=("$@")
+	MNTNS_PID=$(host_bg "$MNTNS_HOST" unshare -m --propagation private \
+		sleep 3600)
+	for ((i = 0; i < 50; i++)); do
+		[ "$(readlink "/proc/$MNTNS_PID/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && break
+		sleep 0.1
+	done
+	trap mountns__cleanup EXIT
+}
+
+inns() {
+	host_exec "$MNTNS_HOST" nsenter -t "$MNTNS_PID" -m "$@"
+}
+
+mountns__cleanup() {
+	local rc=$? m
+	# hosts_cleanup reads the exit status from $?; under set -e a failed
+	# run's (exit 1) would end the trap here and leave every host behind.
+	set +e
+	if [ -n "${MNTNS_PID-}" ] && [ -d "/proc/$MNTNS_PID" ]; then
+		for m in "${MNTNS_POINTS[@]}"; do
+			nsenter -t "$MNTNS_PID" -m umount "$m" 2>/dev/null
+		done
+	fi
+	(exit "$rc")
+	hosts_cleanup
 }

@@ -42,12 +42,6 @@ M_CONTACT=QZcontactMarker45
 M_ISVC=qzinvitesvcmarker46
 
 # --- the mount namespace and the volumes -----------------------------------
-holder=$(host_bg a unshare -m --propagation private sleep 3600)
-for ((i = 0; i < 50; i++)); do
-	[ "$(readlink "/proc/$holder/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && break
-	sleep 0.1
-done
-inns() { host_exec a nsenter -t "$holder" -m "$@"; }
 ka() { inns "$KITH" --home "$(kith_home a)" --passphrase-file "$PASSFILE" "$@"; }
 USB=$HOSTS_TMP/a/usb
 SMALL=$HOSTS_TMP/a/small
@@ -56,19 +50,8 @@ truncate -s 384M "$HOSTS_TMP/usb.img"
 truncate -s 8M "$HOSTS_TMP/small.img"
 mkfs.ext4 -q -F "$HOSTS_TMP/usb.img"
 mkfs.ext4 -q -F "$HOSTS_TMP/small.img"
-scen_cleanup() {
-	local rc=$?
-	if [ -n "${holder-}" ] && [ -d "/proc/$holder" ]; then
-		nsenter -t "$holder" -m umount "$USB" 2>/dev/null || true
-		nsenter -t "$holder" -m umount "$SMALL" 2>/dev/null || true
-	fi
-	# hosts_cleanup reads the exit status from $?; under set -e a failed
-	# run's (exit 1) would end the trap here and leave every host behind.
-	set +e
-	(exit "$rc")
-	hosts_cleanup
-}
-trap scen_cleanup EXIT
+mountns_start a "$USB" "$SMALL"
+holder=$MNTNS_PID
 mount_usb() { inns mount -o loop "$HOSTS_TMP/usb.img" "$USB"; }
 umount_usb() {	# kithd may be writing there: retry, as a desktop would
 	local i

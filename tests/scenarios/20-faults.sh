@@ -222,29 +222,13 @@ echo "kill points (victim@delay:records held): ${landed[*]}"
 pass "1. $injected kills ($kills_j joiner, $kills_s shower) over $dev new devices, all resumed; each holds old's $total records, export identical; roster version $((dev + 1)); ${t1} s"
 
 # --- 2. backups -------------------------------------------------------------
-holder=$(host_bg old unshare -m --propagation private sleep 3600)
-for ((i = 0; i < 50; i++)); do
-	[ "$(readlink "/proc/$holder/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && break
-	sleep 0.1
-done
-inns() { host_exec old nsenter -t "$holder" -m "$@"; }
 ko() { inns "$KITH" --home "$(kith_home old)" --passphrase-file "$PASSFILE" "$@"; }
 USB=$HOSTS_TMP/old/usb
 mkdir -p "$USB"
 truncate -s 256M "$HOSTS_TMP/usb.img"
 mkfs.ext4 -q -F "$HOSTS_TMP/usb.img"
-scen_cleanup() {
-	local rc=$?
-	if [ -n "${holder-}" ] && [ -d "/proc/$holder" ]; then
-		nsenter -t "$holder" -m umount "$USB" 2>/dev/null || true
-	fi
-	# hosts_cleanup reads the exit status from $?; under set -e a failed
-	# run's (exit 1) would end the trap here and leave every host behind.
-	set +e
-	(exit "$rc")
-	hosts_cleanup
-}
-trap scen_cleanup EXIT
+mountns_start old "$USB"
+holder=$MNTNS_PID
 inns mount -o loop "$HOSTS_TMP/usb.img" "$USB"
 must ko backup --init "$USB" >/dev/null
 

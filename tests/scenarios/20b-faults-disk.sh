@@ -46,28 +46,12 @@ kith_on old history export > "$HOSTS_TMP/old.export"
 pass "old holds $total records ($(elapsed) s)"
 
 # --- 1. a full disk ---------------------------------------------------------
-holder=$(host_bg new unshare -m --propagation private sleep 3600)
-for ((i = 0; i < 50; i++)); do
-	[ "$(readlink "/proc/$holder/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && break
-	sleep 0.1
-done
-inns() { host_exec new nsenter -t "$holder" -m "$@"; }
 VOL=$HOSTS_TMP/new/vol
 mkdir -p "$VOL"
 truncate -s 32M "$HOSTS_TMP/vol.img"
 mkfs.ext4 -q -F -m 0 "$HOSTS_TMP/vol.img"
-scen_cleanup() {
-	local rc=$?
-	if [ -n "${holder-}" ] && [ -d "/proc/$holder" ]; then
-		nsenter -t "$holder" -m umount "$VOL" 2>/dev/null || true
-	fi
-	# hosts_cleanup reads the exit status from $?; under set -e a failed
-	# run's (exit 1) would end the trap here and leave every host behind.
-	set +e
-	(exit "$rc")
-	hosts_cleanup
-}
-trap scen_cleanup EXIT
+mountns_start new "$VOL"
+holder=$MNTNS_PID
 inns mount -o loop "$HOSTS_TMP/vol.img" "$VOL"
 # Leave about 7 MB: the history needs about 9 (and its WAL as much again).
 free_kb=$(inns df -k --output=avail "$VOL" | tail -1)
