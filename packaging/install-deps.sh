@@ -43,7 +43,7 @@ if [ ! -e "$policy" ]; then
 	chmod 755 "$policy"
 	made_policy=1
 fi
-cleanup() { [ "$made_policy" = 1 ] && rm -f "$policy"; }
+cleanup() { if [ "$made_policy" = 1 ]; then rm -f "$policy"; fi; }
 trap cleanup EXIT
 
 echo "install-deps: installing ${missing[*]}" >&2

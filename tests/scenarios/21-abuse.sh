@@ -214,8 +214,9 @@ out=$(kith_on n join "$PAIR_PNG" --name n 2>&1) ||
 	{ echo "$out" >&2; cat "$PAIR_LOG" >&2; fail "n could not join a among 50 strangers"; }
 pair_wait || { cat "$PAIR_LOG" >&2; fail "'kith pair' on a did not end well"; }
 t_join=$(( $(date +%s) - t0 ))
-for i in $(seq 1 450); do grep -q '^pair:' "$strangers" && break; sleep 0.1; done
-grep '^pair:' "$strangers" || fail "the strangers did not end"
+# The summary line, not "pair: connected=", says the strangers are done.
+for i in $(seq 1 450); do grep -q '^pair: strangers=' "$strangers" && break; sleep 0.1; done
+grep '^pair: strangers=' "$strangers" || { cat "$strangers"; fail "the strangers did not end"; }
 grep -o '"message":"[^"]*"' "$PAIR_LOG" | sort | uniq -c
 grep -q "without this code tried to connect: refused" "$PAIR_LOG" ||
 	fail "'kith pair' did not report strangers without the code"
