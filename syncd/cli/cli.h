@@ -20,8 +20,22 @@ struct cli {
 	const char *passfile;
 	int json;
 	int tty;		/* stderr is a terminal */
+	int exit;		/* the exit status of the first failure */
+	int json_done;		/* --json: the one result document is out */
+	int json_open;		/* --json: an object is open on stdout */
 	char home[PATH_MAX];
 };
+
+/*
+ * Exit statuses (kith(1), docs/CLI.md): distinct for what a script must
+ * tell apart.
+ */
+#define CLI_EXIT_FAIL 1		/* anything not below */
+#define CLI_EXIT_USAGE 2	/* unknown command or option, bad argument */
+#define CLI_EXIT_REFUSED 3	/* by a peer, at a confirmation, by a check */
+#define CLI_EXIT_UNREACHABLE 4	/* no peer answered, connection cut, no mDNS */
+#define CLI_EXIT_DAMAGED 5	/* the home or a file is damaged */
+#define CLI_EXIT_NEEDPASS 6	/* a passphrase, and no terminal to ask on */
 
 extern struct cli cli;
 
@@ -49,6 +63,29 @@ int cmd_contacts(int argc, char **argv);
  */
 int cli_fail(int rc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/**
+ * cli_usage(fmt, ...): cli_fail for a usage error (exit status 2, code
+ * "usage"): an unknown option, a missing or malformed argument.
+ */
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/**
+ * cli_needpass(opt): the failure for a secret that must be asked while
+ * standard input is no terminal (exit status 6): use ${opt} FILE.
+ */
+int cli_needpass(const char *opt);
+
+/**
+ * cli_exit_status(rc): the exit status for the kith error ${rc}.
+ */
+int cli_exit_status(int rc);
+
+/**
+ * cli_event(obj): a progress event: a JSON line on stderr with --json
+ * (stdout holds only the result document), nothing otherwise.
+ */
+void cli_event(json_t *obj);
 
 /**
  * cli_damaged(rc, dir, file): cli_fail for a home that is KITH_ECORRUPT,

@@ -188,6 +188,7 @@ struct export_arg {
 	hist *h;
 	FILE *out;
 	uint64_t n, bad;
+	int json;	/* --json to stdout: records are members of one array */
 };
 
 static int
@@ -221,7 +222,10 @@ export_one(void *arg, const struct store_rec *rec)
 		free(text);
 		return (0);
 	}
-	if (fwrite(text, 1, len, e->out) != len || fputc('\n', e->out) == EOF)
+	if (e->json && e->n > 0 && fputc(',', e->out) == EOF)
+		rc = KITH_EIO;
+	if (fwrite(text, 1, len, e->out) != len ||
+	    (!e->json && fputc('\n', e->out) == EOF))
 		rc = KITH_EIO;
 	free(text);
 	e->n++;
@@ -231,7 +235,7 @@ export_one(void *arg, const struct store_rec *rec)
 static int
 export(struct home *hm, int argc, char **argv)
 {
-	struct export_arg e = { hm->h, stdout, 0, 0 };
+	struct export_arg e = { hm->h, stdout, 0, 0, 0 };
 	const char *out = NULL;
 	int rc, i;
 
@@ -245,7 +249,20 @@ export(struct home *hm, int argc, char **argv)
 	if (out != NULL && (e.out = fopen(out, "w")) == NULL)
 		return (cli_fail(KITH_EIO, "cannot write %s: %s", out,
 		    strerror(errno)));
+	/*
+	 * --json prints one document, streamed so that memory stays flat:
+	 * {"records":[...],"count":N,"ok":true}; a failure on the way
+	 * closes the same object with "ok":false and the error (cli_fail).
+	 */
+	if (cli.json && out == NULL) {
+		e.json = 1;
+		fputs("{\"records\":[", stdout);
+	}
 	rc = store_scan(hm->st, NULL, STORE_UNIQUE, export_one, &e);
+	if (e.json) {
+		printf("],\"count\":%llu", (unsigned long long)e.n);
+		cli.json_open = 1;
+	}
 	if (fflush(e.out) != 0 && rc == 0)
 		rc = KITH_EIO;
 	if (out != NULL && fclose(e.out) != 0 && rc == 0)
@@ -257,6 +274,15 @@ export(struct home *hm, int argc, char **argv)
 		    " record(s) could not be decrypted (damaged, or of an"
 		    " epoch this device has no key for)",
 		    (unsigned long long)e.bad));
+	if (e.json) {
+		fputs(",\"ok\":true}\n", stdout);
+		fflush(stdout);
+		cli.json_open = 0;
+		cli.json_done = 1;
+	} else if (cli.json) {
+		cli_json_out(json_pack("{s:b, s:s, s:I}", "ok", 1, "file", out,
+		    "count", (json_int_t)e.n));
+	}
 	return (0);
 }
 

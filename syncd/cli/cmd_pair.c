@@ -77,7 +77,7 @@ show_note(void *arg, const char *what)
 
 	(void)arg;
 	if (cli.json)
-		cli_json_out(json_pack("{s:s, s:s}", "event", "note",
+		cli_event(json_pack("{s:s, s:s}", "event", "note",
 		    "message", what));
 	else
 		fprintf(stderr, "%s\n", what);
@@ -426,7 +426,7 @@ cmd_pair(int argc, char **argv)
 
 		if (png != NULL)
 			json_object_set_new(o, "qr_png", json_string(png));
-		cli_json_out(o);
+		cli_event(o);
 	} else {
 		if (qr_render_utf8(code, &qr) == 0)
 			fputs(qr, stdout);

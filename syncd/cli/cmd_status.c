@@ -228,6 +228,9 @@ cmd_status(int argc, char **argv)
 		    " is syncing with.\n");
 		return (0);
 	}
+	if (argc > 1)
+		return (cli_usage("status: unexpected '%s'; usage: kith status",
+		    argv[1]));
 	if (cli_open(CLI_LOCKED, &hm) != 0)
 		return (1);
 	agent = agent_status(hm);

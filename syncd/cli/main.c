@@ -93,10 +93,8 @@ globals(int *argcp, char **argv)
 			cli.json = 1;
 		} else if (strcmp(a, "--home") == 0 ||
 		    strcmp(a, "--passphrase-file") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "kith: %s needs a value\n", a);
+			if (i + 1 >= argc)
 				return (-1);
-			}
 			if (a[2] == 'h')
 				cli.home_opt = argv[++i];
 			else
@@ -114,6 +112,23 @@ globals(int *argcp, char **argv)
 	return (0);
 }
 
+/*
+ * A command's result as the exit status: the class of its first failure
+ * (cli_fail records it), so that every path out of a command agrees.
+ */
+static int
+exit_status(int r)
+{
+
+	if (r == 0)
+		return (0);
+	if (cli.exit != 0)
+		return (cli.exit);
+	if (r == CLI_EXIT_USAGE)
+		return (r);
+	return (r < 0 ? cli_exit_status(r) : CLI_EXIT_FAIL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -127,7 +142,8 @@ main(int argc, char **argv)
 	argc--;
 	argv++;
 	if (globals(&argc, argv) != 0)
-		return (2);
+		return (cli_usage("%s needs a value; see kith --help",
+		    argv[argc - 1]));
 	if (cli.passfile == NULL)
 		cli.passfile = getenv("KITH_PASSPHRASE_FILE");
 	cli.tty = isatty(STDERR_FILENO);
@@ -137,18 +153,18 @@ main(int argc, char **argv)
 		return (argc < 1 ? 2 : 0);
 	}
 	if (strcmp(argv[0], "--version") == 0) {
-		printf("kith %s\n", KITH_VERSION);
+		if (cli.json)
+			cli_json_out(json_pack("{s:b, s:s}", "ok", 1,
+			    "version", KITH_VERSION));
+		else
+			printf("kith %s\n", KITH_VERSION);
 		return (0);
 	}
-	if (home_path(cli.home_opt, cli.home, sizeof(cli.home)) != 0) {
-		fprintf(stderr, "kith: no home directory: set --home DIR or"
-		    " KITH_HOME\n");
-		return (2);
-	}
+	if (home_path(cli.home_opt, cli.home, sizeof(cli.home)) != 0)
+		return (cli_usage("no home directory: set --home DIR or"
+		    " KITH_HOME"));
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[0], cmds[i].name) == 0)
-			return (cmds[i].fn(argc, argv));
-	fprintf(stderr, "kith: unknown command '%s'; see kith --help\n",
-	    argv[0]);
-	return (2);
+			return (exit_status(cmds[i].fn(argc, argv)));
+	return (cli_usage("unknown command '%s'; see kith --help", argv[0]));
 }

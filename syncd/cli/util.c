@@ -17,23 +17,128 @@
 #define MAXPASS 1024
 
 int
-cli_fail(int rc, const char *fmt, ...)
+cli_exit_status(int rc)
+{
+
+	switch (rc) {
+	case 0:
+		return (0);
+	case KITH_EREFUSED: case KITH_EDECLINED: case KITH_EREVOKED:
+	case KITH_ENOTMEMBER: case KITH_EBADPASS: case KITH_EEXPIRED:
+	case KITH_EUSED: case KITH_EWITHDRAWN: case KITH_EPERM:
+	case KITH_ECRYPTO: case KITH_ESTALE: case KITH_EROSTER:
+	case KITH_EFORK: case KITH_EHANDSHAKE:
+		return (CLI_EXIT_REFUSED);
+	case KITH_ECONN: case KITH_ETIMEOUT: case KITH_ECLOSED:
+	case KITH_ETRUNC: case KITH_EDNSSD:
+		return (CLI_EXIT_UNREACHABLE);
+	case KITH_ECORRUPT:
+		return (CLI_EXIT_DAMAGED);
+	case KITH_EINVAL:
+		return (CLI_EXIT_USAGE);
+	default:
+		return (CLI_EXIT_FAIL);
+	}
+}
+
+/*
+ * The one failure report: a line on stderr, or with --json the result
+ * document (a second failure, or one after the document, goes to stderr:
+ * stdout holds exactly one JSON document).
+ */
+static int
+fail_out(int status, const char *code, const char *fmt, va_list ap)
 {
 	char msg[1024];
+	json_t *o;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (cli.exit == 0)
+		cli.exit = status;
+	if (!cli.json || cli.json_done) {
+		fprintf(stderr, "kith: %s\n", msg);
+		return (status);
+	}
+	if (status == CLI_EXIT_USAGE)
+		code = "usage";
+	o = json_pack("{s:b, s:s, s:s, s:i}", "ok", 0, "error", msg, "code",
+	    code, "exit", status);
+	if (cli.json_open) {
+		/* Close the object already open on stdout with these. */
+		char *t = json_dumps(o, JSON_COMPACT);
+
+		if (t != NULL && t[0] == '{')
+			printf(",%s\n", t + 1);
+		free(t);
+		json_decref(o);
+		fflush(stdout);
+		cli.json_open = 0;
+		cli.json_done = 1;
+		return (status);
+	}
+	cli_json_out(o);
+	return (status);
+}
+
+int
+cli_fail(int rc, const char *fmt, ...)
+{
 	va_list ap;
+	int status;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	status = fail_out(cli_exit_status(rc), rc ? kith_strerror(rc) :
+	    "failed", fmt, ap);
 	va_end(ap);
-	if (cli.json) {
-		json_t *o = json_pack("{s:b, s:s, s:s}", "ok", 0, "error", msg,
-		    "code", rc ? kith_strerror(rc) : "failed");
+	return (status);
+}
 
-		cli_json_out(o);
-	} else {
-		fprintf(stderr, "kith: %s\n", msg);
+int
+cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	status = fail_out(CLI_EXIT_USAGE, "usage", fmt, ap);
+	va_end(ap);
+	return (status);
+}
+
+static int
+needpass(const char *fmt, ...)
+{
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	status = fail_out(CLI_EXIT_NEEDPASS, "no terminal", fmt, ap);
+	va_end(ap);
+	return (status);
+}
+
+int
+cli_needpass(const char *opt)
+{
+
+	return (needpass("a passphrase is needed and standard input is not a"
+	    " terminal to ask on: give it with %s FILE%s", opt,
+	    strcmp(opt, "--passphrase-file") == 0 ?
+	    " (or set KITH_PASSPHRASE_FILE)" : ""));
+}
+
+void
+cli_event(json_t *obj)
+{
+
+	if (obj == NULL)
+		return;
+	if (cli.json) {
+		json_dumpf(obj, stderr, JSON_COMPACT);
+		fputc('\n', stderr);
+		fflush(stderr);
 	}
-	return (1);
+	json_decref(obj);
 }
 
 /*
@@ -190,7 +295,10 @@ ask_tty(const char *prompt, uint8_t *buf, size_t *len)
 	struct termios old, noecho;
 	int fd, rc;
 
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
+	/* Nothing prompts unless standard input is a terminal: a script
+	 * gets a clear failure instead of a hang (kith(1)). */
+	if (!isatty(STDIN_FILENO) ||
+	    (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
 		return (KITH_ENOENT);
 	(void)!write(fd, prompt, strlen(prompt));
 	if (tcgetattr(fd, &old) == 0) {
@@ -236,9 +344,8 @@ cli_secret(const char *file, const char *opt, const char *prompt,
 		rc = ask_tty(prompt, p, &n);
 		if (rc == KITH_ENOENT) {
 			sodium_free(p);
-			cli_fail(rc, "no terminal to ask on: use %s FILE",
-			    opt);
-			return (rc);
+			cli_needpass(opt);
+			return (KITH_ELOCKED);
 		}
 		if (rc == 0 && confirm) {
 			rc = ask_tty("Repeat the passphrase: ", q, &m);
@@ -275,7 +382,8 @@ cli_yesno(const char *question)
 	size_t n;
 	int fd;
 
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
+	if (!isatty(STDIN_FILENO) ||
+	    (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
 		return (0);
 	(void)!write(fd, question, strlen(question));
 	(void)!write(fd, " [y/N] ", 7);
@@ -292,10 +400,16 @@ cli_json_out(json_t *obj)
 
 	if (obj == NULL)
 		return;
+	if (cli.json_done) {
+		/* Never a second document on stdout. */
+		json_decref(obj);
+		return;
+	}
 	json_dumpf(obj, stdout, JSON_COMPACT);
 	fputc('\n', stdout);
 	fflush(stdout);
 	json_decref(obj);
+	cli.json_done = 1;
 }
 
 const char *
