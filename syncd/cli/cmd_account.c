@@ -567,8 +567,17 @@ cmd_roster(int argc, char **argv)
 			json_object_set_new(o, "device_status", json_string(
 			    st == ROSTER_ACTIVE ? "active" : st ==
 			    ROSTER_REVOKED ? "revoked" : "unlisted"));
-		if (dev != NULL && st != ROSTER_ACTIVE)
+		if (dev != NULL && st != ROSTER_ACTIVE) {
 			json_object_set_new(o, "ok", json_false());
+			json_object_set_new(o, "error", json_string(
+			    st == ROSTER_REVOKED ? "the device is revoked" :
+			    "the device is not on this roster"));
+			json_object_set_new(o, "code", json_string(
+			    kith_strerror(st == ROSTER_REVOKED ?
+			    KITH_EREVOKED : KITH_ENOTMEMBER)));
+			json_object_set_new(o, "exit",
+			    json_integer(CLI_EXIT_REFUSED));
+		}
 		cli_json_out(o);
 	} else {
 		cli_roster_print(r, NULL);
@@ -582,7 +591,12 @@ cmd_roster(int argc, char **argv)
 			    " (refuse it)");
 	}
 	roster_free(r);
-	return (dev != NULL && st != ROSTER_ACTIVE ? 1 : 0);
+	if (dev != NULL && st != ROSTER_ACTIVE) {
+		/* A device the service must refuse: exit status 3. */
+		cli.exit = CLI_EXIT_REFUSED;
+		return (CLI_EXIT_REFUSED);
+	}
+	return (0);
 }
 
 /*

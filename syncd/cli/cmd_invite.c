@@ -1057,10 +1057,15 @@ invite_verify(int argc, char **argv)
 		    inv.dev.name, "expires", (json_int_t)inv.expiry, "uses",
 		    (int)inv.uses, "roster_checked", roster != NULL);
 
-		if (rc != 0)
+		if (rc != 0) {
 			json_object_set_new(o, "error", json_string(
 			    rc == KITH_EWRONGKIND ? "for another service" :
 			    kith_strerror(rc)));
+			json_object_set_new(o, "code",
+			    json_string(kith_strerror(rc)));
+			json_object_set_new(o, "exit",
+			    json_integer(cli_exit_status(rc)));
+		}
 		cli_json_out(o);
 	} else if (rc == 0) {
 		printf("Valid invitation to %s from %s (account %s, device"
@@ -1086,6 +1091,8 @@ done:
 	invitation_wipe(&inv);
 	sodium_memzero(text, strlen(text));
 	free(text);
+	if (rc != 0 && cli.exit == 0)
+		cli.exit = cli_exit_status(rc);
 	return (rc ? 1 : 0);
 }
 

@@ -91,6 +91,12 @@ show_confirm(void *arg, const char *name, const char *fp)
 
 	if (s->yes)
 		return (1);
+	if (!isatty(STDIN_FILENO)) {
+		/* Nobody to ask: decline rather than wait (kith(1)). */
+		show_note(s, "no terminal to confirm the new device on:"
+		    " declined; run 'kith pair --yes' to enrol without asking");
+		return (0);
+	}
 	snprintf(q, sizeof(q), "Add device '%s' (fingerprint %s) to this"
 	    " account?", name, fp);
 	return (cli_yesno(q));

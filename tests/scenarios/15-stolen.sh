@@ -71,7 +71,7 @@ for ((i = 0; i < 100; i++)); do [ -s "${plog%.log}.rc" ] && break; sleep 0.1; do
 grep -q "wrong account passphrase" "$plog" || { cat "$plog" >&2; fail "kith pair on t did not say the passphrase was wrong"; }
 [ -z "$(ls "$(kith_home x)"/kith.db 2>/dev/null)" ] || ! kith_on x devices >/dev/null 2>&1 ||
 	fail "x holds an account"
-must_fail "no terminal to ask on: use --passphrase-file FILE" \
+must_fail "not a terminal to ask on: give it with --passphrase-file FILE" \
 	host_exec t env -u KITH_PASSPHRASE_FILE "$KITH" --home "$(kith_home t)" revoke a </dev/null
 pass "enrolment from the copy refused on both sides: wrong passphrase ($ppid)"
 

@@ -87,7 +87,7 @@ KITHD_WRAP="nsenter -t $holder -m" kithd_start a KITH_PASSPHRASE_FILE= KITHD_BAC
 echo "not the passphrase" > "$HOSTS_TMP/wrong"
 must_fail "wrong passphrase: this device stays locked" \
 	host_exec a "$KITH" --home "$(kith_home a)" --passphrase-file "$HOSTS_TMP/wrong" history export
-must_fail "no terminal to ask on|passphrase" \
+must_fail "not a terminal to ask on|passphrase" \
 	host_exec a "$KITH" --home "$(kith_home a)" history export </dev/null
 must kith_on a unlock >/dev/null
 wait_log a "listening on port [0-9]+" 10
