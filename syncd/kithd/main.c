@@ -415,8 +415,24 @@ main(int argc, char **argv)
 	}
 	if ((lockfd = lock_home(ag.homedir)) == -1)
 		return (1);
-	if (!fg && detach(ag.homedir) != 0)
-		return (1);
+	if (!fg) {
+		/*
+		 * SQLite's POSIX locks belong to the process: a connection
+		 * must not cross fork(), or the child reads a store whose
+		 * locks went with the parent (and misses what other
+		 * processes write).  The checks above ran here, with the
+		 * terminal to report on; the child opens the home again.
+		 */
+		home_close(ag.hm);
+		ag.hm = NULL;
+		if (detach(ag.homedir) != 0)
+			return (1);
+		if ((rc = home_open(ag.homedir, 0, &ag.hm)) != 0) {
+			fprintf(stderr, "kithd: cannot open the kith home %s"
+			    " again: %s\n", ag.homedir, kith_strerror(rc));
+			return (1);
+		}
+	}
 
 	ag.loop = uv_default_loop();
 	ag.started = ag_now_ms();
