@@ -72,6 +72,7 @@ shutdown_agent(void)
 	if (ag.stopping)
 		return;
 	ag.stopping = 1;
+	ag_notify_stopping();
 	ag_log("stopping");
 	ag_tx_commit(&ag);
 	sess_close_all(&ag, "agent stopping");
@@ -103,11 +104,12 @@ on_tick(uv_timer_t *t)
 
 	(void)t;
 	ag_check_disk(&ag);
-	if (!ag.running)
-		return;
-	disc_tick(&ag);
-	sess_tick(&ag);
-	bk_tick(&ag);
+	if (ag.running) {
+		disc_tick(&ag);
+		sess_tick(&ag);
+		bk_tick(&ag);
+	}
+	ag_notify_status(&ag);
 }
 
 /* Everything that needs this device's keys: peers, listener, mDNS. */
@@ -176,6 +178,7 @@ ag_unlock(struct agent *a, const uint8_t *pass, size_t plen)
 		shutdown_agent();
 		return (KITH_EIO);
 	}
+	ag_notify_status(a);
 	return (0);
 }
 
@@ -371,6 +374,7 @@ main(int argc, char **argv)
 		}
 	}
 	ag.mdns = ag.mdns == 0;
+	ag_notify_init();
 	ag.keepalive = env_secs("KITHD_KEEPALIVE", 15, 1, 3600);
 	ag.tagwin = env_secs("KITHD_TAG_WINDOW", 900, 1, 86400);
 	ag.bk_interval = env_secs("KITHD_BACKUP_INTERVAL", 30, 0, 86400);
@@ -456,6 +460,10 @@ main(int argc, char **argv)
 		return (1);
 	}
 	uv_timer_start(&ag.tick, on_tick, 1000, 1000);
+	/* Only now: the control socket listens, and unlocked, so do the
+	 * TCP listener and mDNS (systemd's Type=notify starts what is
+	 * ordered after kithd on this). */
+	ag_notify_ready(&ag);
 	uv_run(ag.loop, UV_RUN_DEFAULT);
 
 	uv_walk(ag.loop, on_closewalk, NULL);
