@@ -27,6 +27,7 @@ static const char usage[] =
     "usage: kithd [--home DIR] [--foreground] [--peer HOST:PORT]...\n"
     "             [--port N] [--no-mdns] [-v | --verbose]\n"
     "             [--passphrase-file FILE]\n"
+    "       kithd --help | --version\n"
     "\n"
     "The kith sync agent: finds this account's other devices on the local\n"
     "network (mDNS / DNS-SD), keeps the message history identical on all of\n"
@@ -47,12 +48,15 @@ static const char usage[] =
     "                    passphrase in FILE (or $KITH_PASSPHRASE_FILE);\n"
     "                    without it a sealed device starts locked, serving\n"
     "                    only status and unlock until 'kith unlock'\n"
+    "  -h, --help        print this and exit\n"
+    "  --version         print \"kithd VERSION\" and exit\n"
     "\n"
     "Environment: KITHD_KEEPALIVE (seconds between keepalives, default 15;\n"
     "a peer silent for three is dropped), KITHD_TAG_WINDOW (seconds each\n"
     "discovery name lasts, default 900), KITHD_BACKUP_INTERVAL (seconds\n"
     "between backups of new history to a mounted target, default 30; a\n"
-    "mount is backed up at once), KITH_SOCKET (control socket path).\n";
+    "mount is backed up at once), KITH_SOCKET (control socket path),\n"
+    "NOTIFY_SOCKET (systemd readiness: READY=1 once serving; see kithd(8)).\n";
 
 static struct agent ag;
 
