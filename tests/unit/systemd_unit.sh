@@ -12,7 +12,7 @@
 #   UNIT: the configured unit to install; TESTUNIT: its test copy;
 #   BINDIR: CMAKE_INSTALL_FULL_BINDIR.  Exit 77 (skip) without systemd.
 set -u
-src=$1 unit=$2 testunit=$3 bindir=$4
+src=$(realpath "$1") unit=$(realpath "$2") testunit=$(realpath "$3") bindir=$4
 command -v systemd-analyze >/dev/null ||
 	{ echo "systemd-analyze missing (Debian: systemd): skipped"; exit 77; }
 
