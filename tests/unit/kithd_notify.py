@@ -14,7 +14,9 @@ With --sandbox, kithd runs as the unit's hardening would run it where
 no systemd user manager is at hand: in a user namespace mapping only this
 user (PrivateUsers=yes), a mount namespace with its own empty /tmp
 (PrivateTmp=yes), no_new_privs (NoNewPrivileges=yes), umask 077 and no
-core dumps.  (The seccomp settings need systemd itself.)  The test's
+core dumps, and memory that cannot become executable once writable
+(MemoryDenyWriteExecute=yes, by PR_SET_MDWE; the other seccomp settings
+need systemd itself).  The test's
 files then live under the current directory, not /tmp.
 
 Usage: kithd_notify.py [--sandbox] BINDIR (the directory of kith, kithd).
@@ -35,6 +37,14 @@ KITHD = os.path.join(BIN, "kithd")
 PASS = "notify-test passphrase 7f3c"
 NAME = "notifydev"
 failures = []
+# MemoryDenyWriteExecute=yes, as the kernel (6.3 and later) has it without
+# seccomp: prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN), kept across exec.
+MDWE = """import ctypes, os, sys
+if ctypes.CDLL(None, use_errno=True).prctl(65, 1, 0, 0, 0) != 0:
+    print("PR_SET_MDWE: errno %d: a kernel before 6.3? not applied" %
+          ctypes.get_errno(), file=sys.stderr)
+os.execv(sys.argv[1], sys.argv[1:])
+"""
 
 
 def fail(msg):
@@ -92,7 +102,8 @@ def run(tmp, home, passfile, abstract):
         args = ["unshare", "--user", "--map-current-user", "--mount",
                 "--propagation", "slave", "sh", "-c",
                 "mount -t tmpfs -o mode=1777 tmpfs /tmp && umask 077 &&"
-                " ulimit -c 0 && exec setpriv --no-new-privs \"$@\"", "sh"]
+                " ulimit -c 0 && exec setpriv --no-new-privs \"$@\"", "sh",
+                sys.executable, "-c", MDWE]
     args += [KITHD, "--home", home, "--foreground", "--no-mdns",
             "--port", str(port)]
     if abstract:
