@@ -145,6 +145,13 @@ json_t *bk_status_json(struct agent *ag);
 void bk_stop(struct agent *ag);
 void bk_free(struct agent *ag);
 
+/* notify.c: readiness and status for a service manager (sd_notify) */
+void ag_notify_init(void);
+void ag_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ag_notify_ready(const struct agent *ag);
+void ag_notify_status(const struct agent *ag);
+void ag_notify_stopping(void);
+
 /* log.c */
 void ag_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ag_vlog(const struct agent *ag, const char *fmt, ...)

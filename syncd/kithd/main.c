@@ -27,6 +27,7 @@ static const char usage[] =
     "usage: kithd [--home DIR] [--foreground] [--peer HOST:PORT]...\n"
     "             [--port N] [--no-mdns] [-v | --verbose]\n"
     "             [--passphrase-file FILE]\n"
+    "       kithd --help | --version\n"
     "\n"
     "The kith sync agent: finds this account's other devices on the local\n"
     "network (mDNS / DNS-SD), keeps the message history identical on all of\n"
@@ -47,12 +48,15 @@ static const char usage[] =
     "                    passphrase in FILE (or $KITH_PASSPHRASE_FILE);\n"
     "                    without it a sealed device starts locked, serving\n"
     "                    only status and unlock until 'kith unlock'\n"
+    "  -h, --help        print this and exit\n"
+    "  --version         print \"kithd VERSION\" and exit\n"
     "\n"
     "Environment: KITHD_KEEPALIVE (seconds between keepalives, default 15;\n"
     "a peer silent for three is dropped), KITHD_TAG_WINDOW (seconds each\n"
     "discovery name lasts, default 900), KITHD_BACKUP_INTERVAL (seconds\n"
     "between backups of new history to a mounted target, default 30; a\n"
-    "mount is backed up at once), KITH_SOCKET (control socket path).\n";
+    "mount is backed up at once), KITH_SOCKET (control socket path),\n"
+    "NOTIFY_SOCKET (systemd readiness: READY=1 once serving; see kithd(8)).\n";
 
 static struct agent ag;
 
@@ -72,6 +76,7 @@ shutdown_agent(void)
 	if (ag.stopping)
 		return;
 	ag.stopping = 1;
+	ag_notify_stopping();
 	ag_log("stopping");
 	ag_tx_commit(&ag);
 	sess_close_all(&ag, "agent stopping");
@@ -103,11 +108,12 @@ on_tick(uv_timer_t *t)
 
 	(void)t;
 	ag_check_disk(&ag);
-	if (!ag.running)
-		return;
-	disc_tick(&ag);
-	sess_tick(&ag);
-	bk_tick(&ag);
+	if (ag.running) {
+		disc_tick(&ag);
+		sess_tick(&ag);
+		bk_tick(&ag);
+	}
+	ag_notify_status(&ag);
 }
 
 /* Everything that needs this device's keys: peers, listener, mDNS. */
@@ -176,6 +182,7 @@ ag_unlock(struct agent *a, const uint8_t *pass, size_t plen)
 		shutdown_agent();
 		return (KITH_EIO);
 	}
+	ag_notify_status(a);
 	return (0);
 }
 
@@ -371,6 +378,7 @@ main(int argc, char **argv)
 		}
 	}
 	ag.mdns = ag.mdns == 0;
+	ag_notify_init();
 	ag.keepalive = env_secs("KITHD_KEEPALIVE", 15, 1, 3600);
 	ag.tagwin = env_secs("KITHD_TAG_WINDOW", 900, 1, 86400);
 	ag.bk_interval = env_secs("KITHD_BACKUP_INTERVAL", 30, 0, 86400);
@@ -472,6 +480,10 @@ main(int argc, char **argv)
 		return (1);
 	}
 	uv_timer_start(&ag.tick, on_tick, 1000, 1000);
+	/* Only now: the control socket listens, and unlocked, so do the
+	 * TCP listener and mDNS (systemd's Type=notify starts what is
+	 * ordered after kithd on this). */
+	ag_notify_ready(&ag);
 	uv_run(ag.loop, UV_RUN_DEFAULT);
 
 	uv_walk(ag.loop, on_closewalk, NULL);
