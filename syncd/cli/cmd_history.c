@@ -12,7 +12,8 @@
 #include "kith_err.h"
 
 static const char history_usage[] =
-    "usage: kith history add JSON\n"
+    "usage: kith history add [JSON]     (no JSON: one record per line of"
+    " standard input)\n"
     "       kith history add --service S --id I [--from F] [--to T]"
     " [--time T] [--subject S] [--body B]\n"
     "       kith history import FILE.jsonl   (- for standard input)\n"
@@ -286,6 +287,29 @@ export(struct home *hm, int argc, char **argv)
 	return (0);
 }
 
+/* kith history SUB --help: the lines of history_usage for SUB alone. */
+static void
+sub_usage(const char *sub)
+{
+	char want[32];
+	const char *l, *nl, *k;
+	size_t wl;
+	int first = 1;
+
+	wl = (size_t)snprintf(want, sizeof(want), "kith history %s", sub);
+	for (l = history_usage; (nl = strchr(l, '\n')) != NULL; l = nl + 1) {
+		if ((k = strstr(l, "kith history ")) == NULL || k > nl)
+			break;		/* the usage lines are over */
+		if (strncmp(k, want, wl) != 0 || (k[wl] != ' ' && k[wl] != '\n'))
+			continue;
+		printf("%s%.*s\n", first ? "usage: " : "       ",
+		    (int)(nl - k), k);
+		first = 0;
+	}
+	/* What follows the usage lines holds for every subcommand. */
+	fputs(l, stdout);
+}
+
 int
 cmd_history(int argc, char **argv)
 {
@@ -300,8 +324,13 @@ cmd_history(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "import") != 0 &&
 	    strcmp(argv[1], "export") != 0 && strcmp(argv[1], "count") != 0)
-		return (cli_fail(KITH_EINVAL, "history: unknown '%s'\n%s",
-		    argv[1], history_usage));
+		return (cli_usage("history: unknown '%s'\n%s", argv[1],
+		    history_usage));
+	if (argc > 2 && (strcmp(argv[2], "--help") == 0 ||
+	    strcmp(argv[2], "-h") == 0)) {
+		sub_usage(argv[1]);
+		return (0);
+	}
 	/*
 	 * Counting reads no record: a locked device can count.  Export and
 	 * import read or write the whole history, so they check the store

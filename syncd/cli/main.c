@@ -22,8 +22,11 @@ static const struct {
 	{ "status", cmd_status, "status                 account, device, sync state" },
 	{ "devices", cmd_devices, "devices [--export FILE]\n"
 	    "                         the signed device roster" },
-	{ "history", cmd_history, "history add|import FILE.jsonl|export|count" },
-	{ "pair", cmd_pair, "pair [--qr-png FILE] [--timeout SEC] [--yes]\n"
+	{ "history", cmd_history, "history add [JSON] | import FILE.jsonl | export"
+	    " [--out FILE] | count\n"
+	    "                         the message history (one JSON object"
+	    " per record)" },
+	{ "pair", cmd_pair, "pair [--qr-png FILE] [--timeout SEC] [--yes] [--port N]\n"
 	    "                         show a pairing code and enrol a new device" },
 	{ "join", cmd_join, "join [IMAGE] [--code TEXT] [--camera] --name NAME"
 	    " [--peer HOST:PORT]\n"
@@ -31,21 +34,24 @@ static const struct {
 	{ "revoke", cmd_revoke, "revoke DEVICE...       bar a lost or stolen"
 	    " device (asks for the passphrase)" },
 	{ "recover", cmd_recover, "recover [--name NAME] [--roster FILE]"
-	    " [--revoke-others]\n"
+	    " [--revoke-others] [--code-file FILE]\n"
 	    "                         rebuild the account on a new device from"
 	    " the recovery code" },
 	{ "unlock", cmd_unlock, "unlock                 open this device's keys"
 	    " after a start (asks for the\n"
 	    "                         passphrase once; the agent keeps them)" },
-	{ "passphrase", cmd_passphrase, "passphrase             change the"
-	    " account passphrase" },
+	{ "passphrase", cmd_passphrase, "passphrase [--new-passphrase-file FILE]\n"
+	    "                         change the account passphrase" },
 	{ "roster", cmd_roster, "roster verify FILE     check a signed roster"
 	    " (devices --export FILE writes one)" },
 	{ "invite", cmd_invite, "invite create --service URI [--alias NAME]"
 	    " [--ttl DURATION] [--uses N]\n"
-	    "         [--qr-png FILE] [--note TEXT]\n"
+	    "         [--qr-png FILE] [--note TEXT] [--service-name NAME]"
+	    " [--no-hints]\n"
 	    "                         a face-to-face invitation to a service\n"
-	    "  invite scan [IMAGE] [--code TEXT] [--camera]\n"
+	    "  invite scan [IMAGE] [--code TEXT] [--camera] [--alias NAME]"
+	    " [--peer HOST:PORT]\n"
+	    "         [--no-lan] [--reply-png FILE]\n"
 	    "                         an invitation, or the reply to one\n"
 	    "  invite list | revoke ID | verify FILE|--code TEXT" },
 	{ "contacts", cmd_contacts, "contacts               verified contacts,"
@@ -64,12 +70,15 @@ usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: kith [--home DIR] [--json] [--passphrase-file FILE]"
-	    " COMMAND ...\n\ncommands:\n");
+	    " COMMAND ... | --version | --help\n\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %s\n", cmds[i].help);
 	fprintf(f, "\nThe home is --home, else $KITH_HOME, else"
 	    " $XDG_DATA_HOME/kith, else ~/.local/share/kith.\n"
-	    "See kith(1).\n");
+	    "'kith COMMAND --help' gives each command's options; exit"
+	    " statuses: 0 ok,\n1 failed, 2 usage, 3 refused, 4 unreachable,"
+	    " 5 damaged, 6 needs a passphrase\nand has no terminal"
+	    " (docs/CLI.md).  See kith(1).\n");
 }
 
 /*

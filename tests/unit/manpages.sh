@@ -27,20 +27,9 @@ KITHD = os.path.join(bindir, "kithd")
 OPT = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
 IGNORE = {"-h", "--help"}          # every command takes them (kith(1) says so)
 
-# Temporary: where --help is wrong or incomplete and syncd/cli (the lead's)
-# must change; each entry is removed with its fix.  An entry that no longer
-# happens fails the test, so that the list cannot go stale.
-KNOWN = {
-    # `kith --help` does not show --version, which kith has.
-    ("global", "man only", "--version"),
-    # `kith history SUB --help` is taken as an argument (or a home is
-    # opened) instead of printing the usage: the options of history's
-    # subcommands come from `kith history --help` meanwhile.
-    ("history add", "no --help", ""),
-    ("history import", "no --help", ""),
-    ("history export", "no --help", ""),
-    ("history count", "no --help", ""),
-}
+# Where --help and the man page may differ: nowhere.  (An entry here
+# that no longer happens fails the test, so that the list cannot go stale.)
+KNOWN = set()
 
 
 def run(*argv):
