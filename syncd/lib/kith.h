@@ -161,8 +161,9 @@ KITH_API void kith_client_close(kith_client *c);
  * ${account_hex} (64 hex digits, pinned at enrolment; NULL takes the
  * account the roster names, for a first contact), and, given the roster
  * the service held from last time (${held}, NULL if none), that the new
- * one may replace it; then, given ${device_hex} (NULL: no device judged),
- * that this device is active on it.  Returns 0 (the service then keeps
+ * one may replace it (the very roster held is accepted too); then, given
+ * ${device_hex} (NULL: no device judged), that this device is active on
+ * it.  Returns 0 (the service then keeps
  * ${roster} as its held roster), KITH_LIB_EFORMAT, KITH_LIB_EVERSION,
  * KITH_LIB_EFORGED, KITH_LIB_ESTALE, KITH_LIB_EFORK, KITH_LIB_EROSTER,
  * KITH_LIB_EREVOKED, KITH_LIB_ENOTMEMBER, KITH_LIB_EINVAL,
