@@ -168,8 +168,8 @@ read_line(kith_client *c, int64_t deadline, char **out)
 		}
 		pfd.fd = c->fd;
 		pfd.events = POLLIN;
-		left = -1;
-		if (deadline >= 0 && (left = deadline - mono_ms()) < 0)
+		left = deadline < 0 ? -1 : deadline - mono_ms();
+		if (deadline >= 0 && left < 0)
 			left = 0;
 		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (n == -1 && errno == EINTR)
