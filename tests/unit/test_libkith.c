@@ -84,6 +84,7 @@ static pid_t agent = -1;
 static void
 die(const char *what)
 {
+	char cmd[300];
 	int st;
 
 	fprintf(stderr, "test_libkith: %s\n", what);
@@ -91,6 +92,9 @@ die(const char *what)
 		kill(agent, SIGTERM);
 		waitpid(agent, &st, 0);
 	}
+	if (strncmp(tmp, "/tmp/test_libkith.", 18) == 0 &&
+	    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp) < (int)sizeof(cmd))
+		(void)!system(cmd);
 	exit(1);
 }
 
@@ -622,7 +626,9 @@ fake_agent(const char *path, int what)
 	unlink(path);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die("socket path too long");
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if ((ls = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
 	    bind(ls, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
 	    listen(ls, 1) == -1)
