@@ -42,6 +42,7 @@ _kith_word()
         \"*\") w=${w:1:${#w}-2} ;;
         *) w=${w//\\/} ;;
     esac
+    # shellcheck disable=SC2088 # the literal ~ the user typed
     [[ $w == "~" || $w == "~/"* ]] && w=$HOME${w:1}
     printf '%s' "$w"
 }
@@ -221,7 +222,7 @@ _kith()
     local bin
     bin=$(_kith_word "${words[0]}")
     local _kith_home=${KITH_HOME:-} _kith_pf=${KITH_PASSPHRASE_FILE:-}
-    local cmd= sub= subs= i w o m npos=0
+    local cmd='' sub='' subs='' i w o m npos=0
     local -a pos=() opts=()
     local -A meta=()
 
@@ -312,6 +313,7 @@ _kith()
         if [[ $cur == -* ]]; then
             _kith_reply --help
         else
+            # shellcheck disable=SC2086 # one word a line
             _kith_reply $subs
         fi
         return

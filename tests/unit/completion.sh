@@ -98,8 +98,8 @@ same() {
 	shift 2
 	got=$(comp "$line" | tr '\n' ' ')
 	want=$(printf '%s\n' "$@" | sed '/^$/d' | sort | tr '\n' ' ')
-	[ "$got" = "$want" ] && ok "$name" ||
-		bad "$name: '$line' gave [$got], want [$want]"
+	if [ "$got" = "$want" ]; then ok "$name"
+	else bad "$name: '$line' gave [$got], want [$want]"; fi
 }
 
 # has NAME "LINE" WORD... / hasnt: COMPREPLY holds (none of) the WORDs.
@@ -109,7 +109,7 @@ has() {
 	got=$(comp "$line")
 	for w in "$@"; do
 		grep -qxF -- "$w" <<<"$got" ||
-			{ bad "$name: '$line' gave [$(echo $got)], lacks $w"; return; }
+			{ bad "$name: '$line' gave [${got//$'\n'/ }], lacks $w"; return; }
 	done
 	ok "$name"
 }
@@ -119,7 +119,7 @@ hasnt() {
 	got=$(comp "$line")
 	for w in "$@"; do
 		! grep -qxF -- "$w" <<<"$got" ||
-			{ bad "$name: '$line' gave [$(echo $got)], with $w"; return; }
+			{ bad "$name: '$line' gave [${got//$'\n'/ }], with $w"; return; }
 	done
 	ok "$name"
 }
@@ -222,8 +222,8 @@ if command -v zsh >/dev/null; then
 	zsame() {
 		local got
 		got=$(zcomp "$2")
-		[ "$got" = "$3" ] && ok "zsh: $1" ||
-			bad "zsh: $1: '$2' gave [$got], want [$3]"
+		if [ "$got" = "$3" ]; then ok "zsh: $1"
+		else bad "zsh: $1: '$2' gave [$got], want [$3]"; fi
 	}
 	zsame "commands from a prefix" "$k re" "recover restore revoke "
 	zsame "subcommands of invite" "$k invite " \
