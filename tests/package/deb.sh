@@ -135,6 +135,15 @@ for b in kith kithd; do
 		fail "$b is not PIE"
 done
 
+# The exact-version links between the three packages.
+for p in kith libkith-dev; do
+	dpkg-deb -f "$out/${p}_${version}_$arch.deb" Depends | tr ',' '\n' |
+		grep -Eqx "[[:space:]]*libkith0 \\(= $version\\)" ||
+		fail "$p does not depend on libkith0 (= $version)"
+done
+dpkg-deb -f "$out/kith_${version}_$arch.deb" Recommends |
+	grep -qw avahi-daemon || fail "kith does not recommend avahi-daemon"
+
 # kith's Depends must name, directly or through what they depend on, the
 # package of every shared library kith and kithd load (libc aside).
 deps_of() { # PACKAGE: names in its Depends and Pre-Depends
