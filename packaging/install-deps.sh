@@ -7,6 +7,10 @@
 # this machine's own network, where it would announce on eth0: so the
 # install runs with a policy-rc.d that forbids starting services, and a
 # daemon we installed is left disabled.
+#
+# dpkg-dev, debhelper and lintian build and check the Debian packages
+# (packaging/build-deb.sh, tests/package/deb.sh); man-db and systemd
+# (systemd-analyze) check the installed man pages and user unit.
 set -euo pipefail
 
 PKGS=(
@@ -17,6 +21,7 @@ PKGS=(
 	avahi-daemon dbus-daemon dbus-bin iproute2 util-linux procps psmisc
 	valgrind python3 sqlite3 e2fsprogs faketime qrencode
 	clang-tidy cppcheck
+	dpkg-dev debhelper lintian man-db systemd
 )
 
 missing=()
