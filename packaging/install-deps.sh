@@ -21,7 +21,8 @@ PKGS=(
 	avahi-daemon dbus-daemon dbus-bin iproute2 util-linux procps psmisc
 	valgrind python3 sqlite3 e2fsprogs faketime qrencode
 	clang-tidy cppcheck
-	dpkg-dev debhelper lintian man-db systemd
+	dpkg-dev debhelper lintian man-db systemd mandoc groff-base
+	bash-completion zsh
 )
 
 missing=()
