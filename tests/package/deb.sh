@@ -107,7 +107,9 @@ want kith /usr/bin/kith /usr/bin/kithd \
 	/usr/lib/systemd/user/kithd\\.service \
 	/usr/share/bash-completion/completions/kith \
 	/usr/share/bash-completion/completions/kithd \
-	/usr/share/zsh/vendor-completions/_kith
+	/usr/share/zsh/vendor-completions/_kith \
+	"/usr/share/doc/kith/CLI\\.md(\\.gz)?" \
+	"/usr/share/doc/kith/API\\.md(\\.gz)?"
 want libkith0 "/usr/lib/$ma/libkith\\.so\\.0" \
 	"/usr/lib/$ma/libkith\\.so\\.0\\.[0-9.]+"
 want libkith-dev /usr/include/kith/kith\\.h "/usr/lib/$ma/libkith\\.so" \
