@@ -121,8 +121,11 @@ int
 cli_needpass(const char *opt)
 {
 
-	return (needpass("a passphrase is needed and standard input is not a"
-	    " terminal to ask on: give it with %s FILE%s", opt,
+	int code = strcmp(opt, "--code-file") == 0;
+
+	return (needpass("a %s is needed and standard input is not a terminal"
+	    " to ask on: give it with %s FILE%s", code ? "recovery code" :
+	    "passphrase", opt, code ? " (or set KITH_RECOVERY_FILE)" :
 	    strcmp(opt, "--passphrase-file") == 0 ?
 	    " (or set KITH_PASSPHRASE_FILE)" : ""));
 }
