@@ -1,8 +1,8 @@
 /*
- * seeds_chan.c: the seed corpus of fuzz_chan, written to the directory
- * named (tests/fuzz/corpus/fuzz_chan):
+ * seeds_chan.c: the seed corpus of fuzz_chan, written to CORPUS-DIR/fuzz_chan
+ * (seeds.h), with libsodium's random bytes a fixed stream:
  *
- *     seeds_chan DIR
+ *     seeds_chan tests/fuzz/corpus
  *
  * Mode 0: the genuine initiator's message 1 with the harness's keys, then
  * transport frames of bodies of 0, 1, 300 and CHAN_MAXBODY bytes; copies
@@ -16,17 +16,7 @@
 #include "fuzz_chan.c"
 #include "seeds.h"
 
-static const char *dir;
-static int failed;
 static uint8_t sb[FC_STREAMMAX], sc[FC_STREAMMAX];
-
-static void
-sc_put(const char *name, const uint8_t *b, size_t n)
-{
-
-	if (seeds_write(dir, name, -1, b, n) != 0)
-		failed = 1;
-}
 
 /* ${b}[0] = mode 0, then the genuine stream: its length. */
 static size_t
@@ -76,38 +66,32 @@ main(int argc, char *argv[])
 	static const size_t chunk[5] = { 1, 2, 500, 0, 65519 };
 	size_t len, tr = 0, big = 0, l, i, n;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: seeds_chan DIR\n");
-		return (2);
-	}
-	dir = argv[1];
-	if (sodium_init() < 0)
-		return (1);
+	seeds_init(argc, argv, "fuzz_chan");
 	fc_keys();
 	len = sc_genuine(&tr, &big);
-	sc_put("m0-valid", sb, len);
-	sc_put("m0-small", sb, big);		/* without the largest */
-	sc_put("m0-hs-only", sb, tr);
-	sc_put("m0-cut-hs", sb, tr - 5);
-	sc_put("m0-cut-len", sb, tr + 1);
-	sc_put("m0-cut-frame", sb, tr + 9);
-	sc_put("m0-cut-last", sb, len - 1);
+	seeds_put("m0-valid", -1, sb, len);
+	seeds_put("m0-small", -1, sb, big);		/* without the largest */
+	seeds_put("m0-hs-only", -1, sb, tr);
+	seeds_put("m0-cut-hs", -1, sb, tr - 5);
+	seeds_put("m0-cut-len", -1, sb, tr + 1);
+	seeds_put("m0-cut-frame", -1, sb, tr + 9);
+	seeds_put("m0-cut-last", -1, sb, len - 1);
 	memcpy(sc, sb, big);
 	l = kith_be16dec(sc + tr);
 	kith_be16enc(sc + tr, (uint16_t)(l + 1));
-	sc_put("m0-len-long", sc, big);
+	seeds_put("m0-len-long", -1, sc, big);
 	kith_be16enc(sc + tr, (uint16_t)(l - 1));
-	sc_put("m0-len-short", sc, big);
+	seeds_put("m0-len-short", -1, sc, big);
 	kith_be16enc(sc + tr, 0);
-	sc_put("m0-len-zero", sc, big);
+	seeds_put("m0-len-zero", -1, sc, big);
 	kith_be16enc(sc + tr, 0xffff);
-	sc_put("m0-len-max", sc, big);
+	seeds_put("m0-len-max", -1, sc, big);
 	memcpy(sc, sb, big);
 	sc[tr + 2 + l - 1] ^= 0x04;		/* the first frame's tag */
-	sc_put("m0-flip-tag", sc, big);
+	seeds_put("m0-flip-tag", -1, sc, big);
 	memcpy(sc, sb, big);
 	sc[4] ^= 0x10;				/* message 1's ephemeral */
-	sc_put("m0-flip-hs", sc, big);
+	seeds_put("m0-flip-hs", -1, sc, big);
 
 	/* Mode 1: chunks of plaintext. */
 	sc[0] = 1;
@@ -116,13 +100,13 @@ main(int argc, char *argv[])
 		memset(sc + n + 2, 0x30 + (int)i, chunk[i]);
 		n += 2 + chunk[i];
 		if (i == 2)
-			sc_put("m1-three", sc, n);
+			seeds_put("m1-three", -1, sc, n);
 		if (i == 3)
-			sc_put("m1-empty", sc, n);
+			seeds_put("m1-empty", -1, sc, n);
 	}
 	sc[n++] = 0x7f;				/* a raw tail */
-	sc_put("m1-tail", sc, n - 65519 - 2 - 2 - 2);
+	seeds_put("m1-tail", -1, sc, n - 65519 - 2 - 2 - 2);
 	kith_be16enc(sc + 1 + 2 + 1 + 2 + 2 + 2 + 500, 65519);
-	sc_put("m1-big", sc, 1 + 2 + 1 + 2 + 2 + 2 + 500 + 2 + 65519);
-	return (failed);
+	seeds_put("m1-big", -1, sc, 1 + 2 + 1 + 2 + 2 + 2 + 500 + 2 + 65519);
+	return (0);
 }

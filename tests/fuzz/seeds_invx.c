@@ -1,8 +1,8 @@
 /*
- * seeds_invx.c: the seed corpus of fuzz_invx, written to the directory
- * named (tests/fuzz/corpus/fuzz_invx):
+ * seeds_invx.c: the seed corpus of fuzz_invx, written to CORPUS-DIR/fuzz_invx
+ * (seeds.h), with libsodium's random bytes a fixed stream:
  *
- *     seeds_invx DIR
+ *     seeds_invx tests/fuzz/corpus
  *
  * Answers by a real account, "bob" (a home made here under /tmp and
  * removed): its device's kx secret and its card, whole, cut, flipped, with
@@ -22,17 +22,7 @@
 #include "kith_err.h"
 #include "seeds.h"
 
-static const char *dir;
-static int failed;
 static uint8_t b[1 << 17];
-
-static void
-put(const char *name, const uint8_t *p, size_t n)
-{
-
-	if (seeds_write(dir, name, -1, p, n) != 0)
-		failed = 1;
-}
 
 static void
 must(int rc, const char *what)
@@ -54,13 +44,7 @@ main(int argc, char *argv[])
 	uint8_t *card;
 	size_t clen;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: seeds_invx DIR\n");
-		return (2);
-	}
-	dir = argv[1];
-	if (sodium_init() < 0)
-		return (1);
+	seeds_init(argc, argv, "fuzz_invx");
 	snprintf(home, sizeof(home), "/tmp/kith-seeds-invx.XXXXXX");
 	if (mkdtemp(home) == NULL)
 		return (1);
@@ -77,47 +61,45 @@ main(int argc, char *argv[])
 	memcpy(b + 1, bob->dk->kx_sk, 32);
 	b[33] = 0;
 	memcpy(b + 34, card, clen);
-	put("m1-bob", b, 34 + clen);
-	put("m1-bob-cut", b, 34 + clen - 10);
+	seeds_put("m1-bob", -1, b, 34 + clen);
+	seeds_put("m1-bob-cut", -1, b, 34 + clen - 10);
 	b[34 + clen - 1] ^= 0x20;	/* the roster's signature */
-	put("m1-bob-flip", b, 34 + clen);
+	seeds_put("m1-bob-flip", -1, b, 34 + clen);
 	b[34 + clen - 1] ^= 0x20;
 	memset(b + 1, 0x42, 32);	/* a key bob's roster does not list */
-	put("m1-otherkey", b, 34 + clen);
+	seeds_put("m1-otherkey", -1, b, 34 + clen);
 	memcpy(b + 1, bob->dk->kx_sk, 32);
 
 	/* Another token: no such invitation. */
 	b[33] = 1;
 	memmove(b + 34 + 16, b + 34, clen);
 	memset(b + 34, 0x17, 16);
-	put("m1-token", b, 34 + 16 + clen);
+	seeds_put("m1-token", -1, b, 34 + 16 + clen);
 
 	/* A CARD plaintext of its own: the wrong hash, then too short. */
 	b[33] = 2;
 	b[34] = 0x40;
 	memset(b + 35, 0, 32);
 	memcpy(b + 67, card, clen);
-	put("m1-hash", b, 67 + clen);
-	put("m1-short", b, 40);
+	seeds_put("m1-hash", -1, b, 67 + clen);
+	seeds_put("m1-short", -1, b, 40);
 
 	/* Mode 2: the CARD frame unsealed. */
 	b[0] = 2;
 	b[33] = 0;
 	memset(b + 34, 0x99, 80);
-	put("m2-junk", b, 34 + 80);
-	put("m2-short", b, 34 + 20);
+	seeds_put("m2-junk", -1, b, 34 + 80);
+	seeds_put("m2-short", -1, b, 34 + 20);
 
 	/* Mode 0: junk the size of an IKpsk2 message 1, and shorter. */
 	b[0] = 0;
 	memset(b + 1, 0x5c, 112);
-	put("m0-junk", b, 1 + 112);
-	put("m0-short", b, 1 + 40);
+	seeds_put("m0-junk", -1, b, 1 + 112);
+	seeds_put("m0-short", -1, b, 1 + 40);
 
 	free(card);
 	home_close(bob);
 	sodium_memzero(rec, sizeof(rec));
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
-	if (system(cmd) != 0)
-		failed = 1;
-	return (failed);
+	return (system(cmd) != 0);
 }

@@ -1,8 +1,8 @@
 /*
- * seeds_noise.c: the seed corpus of fuzz_noise, written to the directory
- * named (tests/fuzz/corpus/fuzz_noise):
+ * seeds_noise.c: the seed corpus of fuzz_noise, written to CORPUS-DIR/fuzz_noise
+ * (seeds.h), with libsodium's random bytes a fixed stream:
  *
- *     seeds_noise DIR
+ *     seeds_noise tests/fuzz/corpus
  *
  * For each mode of fuzz_noise, the genuine peer's side of a whole
  * handshake with the harness's fixed keys, then three transport frames
@@ -19,16 +19,6 @@
 
 #define SN_MAX (64 * 1024)
 
-static const char *dir;
-static int failed;
-
-static void
-sn_put(const char *name, const uint8_t *b, size_t n)
-{
-
-	if (seeds_write(dir, name, -1, b, n) != 0)
-		failed = 1;
-}
 
 /* Append frame ${m} (${n} bytes) to ${b} (holding *${len}). */
 static void
@@ -110,41 +100,35 @@ main(int argc, char *argv[])
 	size_t len, first, tr, tl;
 	int mode;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: seeds_noise DIR\n");
-		return (2);
-	}
-	dir = argv[1];
-	if (sodium_init() < 0)
-		return (1);
+	seeds_init(argc, argv, "fuzz_noise");
 	for (mode = 0; mode < (int)NF_MODES; mode++) {
 		len = sn_transcript(mode, b, &first, &tr);
 		snprintf(name, sizeof(name), "m%d-valid", mode);
-		sn_put(name, b, len);
+		seeds_put(name, -1, b, len);
 		snprintf(name, sizeof(name), "m%d-cut", mode);
-		sn_put(name, b, len - 1);
+		seeds_put(name, -1, b, len - 1);
 
 		memcpy(c, b, len);
 		c[first + 7] ^= 0x01;
 		snprintf(name, sizeof(name), "m%d-flip-hs", mode);
-		sn_put(name, c, len);
+		seeds_put(name, -1, c, len);
 
 		memcpy(c, b, len);
 		c[tr + 2 + 3] ^= 0x80;	/* the first transport frame */
 		snprintf(name, sizeof(name), "m%d-flip-tr", mode);
-		sn_put(name, c, len);
+		seeds_put(name, -1, c, len);
 
 		memcpy(c, b, len);
 		c[first - 1]++;		/* the first message one too long */
 		snprintf(name, sizeof(name), "m%d-long", mode);
-		sn_put(name, c, len);
+		seeds_put(name, -1, c, len);
 
 		/* The first transport frame again after the others. */
 		tl = 2 + (size_t)kith_be16dec(b + tr);
 		memcpy(c, b, len);
 		memcpy(c + len, b + tr, tl);
 		snprintf(name, sizeof(name), "m%d-replay", mode);
-		sn_put(name, c, len + tl);
+		seeds_put(name, -1, c, len + tl);
 	}
-	return (failed);
+	return (0);
 }

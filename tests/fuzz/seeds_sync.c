@@ -1,8 +1,8 @@
 /*
- * seeds_sync.c: the seed corpus of fuzz_sync, written to the directory
- * named (tests/fuzz/corpus/fuzz_sync):
+ * seeds_sync.c: the seed corpus of fuzz_sync, written to CORPUS-DIR/fuzz_sync
+ * (seeds.h), with libsodium's random bytes a fixed stream:
  *
- *     seeds_sync DIR
+ *     seeds_sync tests/fuzz/corpus
  *
  * HELLO bodies as kithd writes them (vv of 0, 1 and 3 entries), one of
  * another version, one cut; HAVE bodies; EPOCHS and KEYS bodies; record
@@ -20,17 +20,7 @@
 #include "xfer.h"
 #include "seeds.h"
 
-static const char *dir;
-static int failed;
 static uint8_t b[1 << 16];
-
-static void
-put(const char *name, const uint8_t *p, size_t n)
-{
-
-	if (seeds_write(dir, name, -1, p, n) != 0)
-		failed = 1;
-}
 
 /* A vv of ${n} entries at ${p}: its length. */
 static size_t
@@ -78,11 +68,7 @@ main(int argc, char *argv[])
 	char name[64];
 	size_t len, i, r1;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: seeds_sync DIR\n");
-		return (2);
-	}
-	dir = argv[1];
+	seeds_init(argc, argv, "fuzz_sync");
 
 	/* 0: HELLO. */
 	for (i = 0; i < 3; i++) {
@@ -92,28 +78,28 @@ main(int argc, char *argv[])
 		memset(b + 10, 0xc0, 32);
 		len = 1 + XFER_HELLO_HDR + vv(b + 1 + XFER_HELLO_HDR, nv[i]);
 		snprintf(name, sizeof(name), "hello-%zu", nv[i]);
-		put(name, b, len);
+		seeds_put(name, -1, b, len);
 	}
-	put("hello-cut", b, len - 1);
+	seeds_put("hello-cut", -1, b, len - 1);
 	b[1] = XFER_SYNC_VERSION + 1;
-	put("hello-v3", b, len);
+	seeds_put("hello-v3", -1, b, len);
 
 	/* 1: HAVE. */
 	b[0] = 1;
-	put("vv-0", b, 1 + vv(b + 1, 0));
-	put("vv-2", b, 1 + vv(b + 1, 2));
+	seeds_put("vv-0", -1, b, 1 + vv(b + 1, 0));
+	seeds_put("vv-2", -1, b, 1 + vv(b + 1, 2));
 	len = 1 + vv(b + 1, 4);
-	put("vv-4-long", b, len + 1);
+	seeds_put("vv-4-long", -1, b, len + 1);
 
 	/* 2: EPOCHS (n = 2) and KEYS (n = 1). */
 	b[0] = 2;
 	kith_be16enc(b + 1, 2);
 	kith_be32enc(b + 3, 1);
 	kith_be32enc(b + 7, 2);
-	put("epochs-2", b, 11);
+	seeds_put("epochs-2", -1, b, 11);
 	kith_be16enc(b + 1, 1);
 	memset(b + 7, 0x77, 32);
-	put("keys-1", b, 3 + 36);
+	seeds_put("keys-1", -1, b, 3 + 36);
 
 	/* 3: record streams. */
 	b[0] = 3;
@@ -122,16 +108,16 @@ main(int argc, char *argv[])
 	r1 = len;
 	len += rec(b + len, 2, 41, (size_t)-1);
 	len += rec(b + len, 3, 1000, (size_t)-1);
-	put("recs-3", b, len);
-	put("recs-cut-box", b, len - 10);
-	put("recs-cut-hdr", b, r1 + 30);
+	seeds_put("recs-3", -1, b, len);
+	seeds_put("recs-cut-box", -1, b, len - 10);
+	seeds_put("recs-cut-hdr", -1, b, r1 + 30);
 	len = r1 + rec(b + r1, 0, 100, (size_t)-1);
-	put("recs-seq0", b, len);
+	seeds_put("recs-seq0", -1, b, len);
 	len = r1 + rec(b + r1, 9, HIST_BOXOVER - 1, (size_t)-1);
-	put("recs-box-short", b, len);
+	seeds_put("recs-box-short", -1, b, len);
 	len = r1 + rec(b + r1, 9, (uint32_t)STORE_MAXBOX + 1, 8);
-	put("recs-box-long", b, len);
+	seeds_put("recs-box-long", -1, b, len);
 	len = r1 + rec(b + r1, 9, (uint32_t)STORE_MAXBOX, 8);
-	put("recs-box-max", b, len);
-	return (failed);
+	seeds_put("recs-box-max", -1, b, len);
+	return (0);
 }
