@@ -47,12 +47,10 @@ cli_exit_status(int rc)
  * stdout holds exactly one JSON document).
  */
 static int
-fail_out(int status, const char *code, const char *fmt, va_list ap)
+fail_msg(int status, const char *code, const char *msg)
 {
-	char msg[1024];
 	json_t *o;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (cli.exit == 0)
 		cli.exit = status;
 	if (!cli.json || cli.json_done) {
@@ -80,6 +78,15 @@ fail_out(int status, const char *code, const char *fmt, va_list ap)
 	return (status);
 }
 
+static int
+fail_out(int status, const char *code, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	return (fail_msg(status, code, msg));
+}
+
 int
 cli_fail(int rc, const char *fmt, ...)
 {
@@ -105,29 +112,19 @@ cli_usage(const char *fmt, ...)
 	return (status);
 }
 
-static int
-needpass(const char *fmt, ...)
-{
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	status = fail_out(CLI_EXIT_NEEDPASS, "no terminal", fmt, ap);
-	va_end(ap);
-	return (status);
-}
-
 int
 cli_needpass(const char *opt)
 {
 
+	char msg[512];
 	int code = strcmp(opt, "--code-file") == 0;
 
-	return (needpass("a %s is needed and standard input is not a terminal"
-	    " to ask on: give it with %s FILE%s", code ? "recovery code" :
-	    "passphrase", opt, code ? " (or set KITH_RECOVERY_FILE)" :
-	    strcmp(opt, "--passphrase-file") == 0 ?
-	    " (or set KITH_PASSPHRASE_FILE)" : ""));
+	snprintf(msg, sizeof(msg), "a %s is needed and standard input is not"
+	    " a terminal to ask on: give it with %s FILE%s", code ?
+	    "recovery code" : "passphrase", opt, code ?
+	    " (or set KITH_RECOVERY_FILE)" : strcmp(opt, "--passphrase-file")
+	    == 0 ? " (or set KITH_PASSPHRASE_FILE)" : "");
+	return (fail_msg(CLI_EXIT_NEEDPASS, "no terminal", msg));
 }
 
 void
