@@ -211,6 +211,15 @@ kith_now(void)
 	return ((uint64_t)time(NULL));
 }
 
+uint64_t
+kith_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
 static int
 hexval(char c)
 {

@@ -125,4 +125,10 @@ int kith_mkdirs(const char *path, mode_t mode);
  */
 uint64_t kith_now(void);
 
+/**
+ * kith_mono_ms(): milliseconds of CLOCK_MONOTONIC, for timeouts and rates
+ * (never a wall-clock time).
+ */
+uint64_t kith_mono_ms(void);
+
 #endif

@@ -109,23 +109,36 @@ struct ctl_client {
 };
 
 int
-ctl_connect(const char *path, ctl_client **out)
+ctl_dial(const char *path, int *fd)
 {
 	struct sockaddr_un sa;
-	ctl_client *c;
-	int fd;
+	int rc;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return (KITH_ETOOBIG);
 	strcpy(sa.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return (KITH_EIO);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		close(fd);
-		return (KITH_ENOENT);
+	if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		rc = errno == EACCES || errno == EPERM ? KITH_EPERM :
+		    KITH_ENOENT;
+		close(*fd);
+		*fd = -1;
+		return (rc);
 	}
+	return (0);
+}
+
+int
+ctl_connect(const char *path, ctl_client **out)
+{
+	ctl_client *c;
+	int fd, rc;
+
+	if ((rc = ctl_dial(path, &fd)) != 0)
+		return (rc == KITH_EPERM ? KITH_ENOENT : rc);
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return (KITH_ENOMEM);

@@ -22,6 +22,13 @@
  */
 int ctl_socket_path(const char *homedir, int create, char *out, size_t cap);
 
+/**
+ * ctl_dial(path, fd): a connected socket to the agent at ${path} in *${fd}.
+ * Returns 0, KITH_ETOOBIG (path too long), KITH_EIO (no socket),
+ * KITH_EPERM (not ours to connect to) or KITH_ENOENT (no agent answers).
+ */
+int ctl_dial(const char *path, int *fd);
+
 typedef struct ctl_client ctl_client;
 
 /**

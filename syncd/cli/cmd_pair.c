@@ -121,15 +121,6 @@ show_stop(struct shower *s, int rc)
 	uv_stop(s->loop);
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
 /* Say that a connection was refused: a few one by one, then summed up. */
 static void
 refusal(struct shower *s, int why)
@@ -156,7 +147,7 @@ refusal_summary(struct shower *s)
 	unsigned n = s->quiet[RJ_CODE] + s->quiet[RJ_SILENT] +
 	    s->quiet[RJ_CROWD];
 
-	s->summed = mono_ms();
+	s->summed = kith_mono_ms();
 	if (n == 0)
 		return;
 	snprintf(m, sizeof(m), "refused %u more connections: %u without this"
@@ -221,7 +212,7 @@ pend_drop(struct shower *s, size_t i)
 static void
 sweep(struct shower *s)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = kith_mono_ms();
 	uint8_t h[2];
 	ssize_t r;
 	size_t i;
@@ -241,7 +232,7 @@ sweep(struct shower *s)
 			serve(s, fd);
 			if (s->rc != KITH_EEXPIRED || s->ps.done)
 				break;
-			now = mono_ms();
+			now = kith_mono_ms();
 			continue;
 		}
 		if (now - s->pend[i].since > PEND_MS) {
@@ -294,7 +285,7 @@ on_conn(uv_poll_t *p, int status, int events)
 			pend_drop(s, old);
 		}
 		s->pend[s->npend].fd = fd;
-		s->pend[s->npend].since = mono_ms();
+		s->pend[s->npend].since = kith_mono_ms();
 		s->npend++;
 	}
 }
@@ -460,7 +451,7 @@ cmd_pair(int argc, char **argv)
 	s.timer.data = &s;
 	uv_timer_init(&loop, &s.sweep);
 	s.sweep.data = &s;
-	s.summed = mono_ms();
+	s.summed = kith_mono_ms();
 	uv_timer_start(&s.sweep, on_sweep, SWEEP_MS, SWEEP_MS);
 	uv_timer_start(&s.timer, on_timer,
 	    (uint64_t)(s.t.expiry - kith_now()) * 1000, 0);

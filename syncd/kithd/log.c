@@ -54,10 +54,8 @@ ag_vlog(const struct agent *ag, const char *fmt, ...)
 uint64_t
 ag_now_ms(void)
 {
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	return (kith_mono_ms());
 }
 
 const char *

@@ -15,7 +15,6 @@
  * ("lockkey") and records.
  */
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -32,6 +31,7 @@
 #include "home.h"
 #include "kith.h"
 #include "kith_err.h"
+#include "kith_util.h"
 #include "libkith_int.h"
 
 struct evq {
@@ -46,33 +46,6 @@ struct kith_client {
 	struct evq *head, *tail;
 	size_t qbytes;
 };
-
-/* A connection to the socket at ${path}, or -1 with *${rc} set. */
-static int
-connect_to(const char *path, int *rc)
-{
-	struct sockaddr_un sa;
-	int fd;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		*rc = KITH_LIB_ETOOBIG;
-		return (-1);
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		*rc = KITH_LIB_EIO;
-		return (-1);
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		*rc = errno == EACCES || errno == EPERM ? KITH_LIB_EPERM :
-		    KITH_LIB_ENOTRUNNING;
-		close(fd);
-		return (-1);
-	}
-	return (fd);
-}
 
 int
 kith_client_open(const char *home, kith_client **out)
@@ -91,8 +64,8 @@ kith_client_open(const char *home, kith_client **out)
 	if ((rc = home_path(home, dir, sizeof(dir))) != 0 ||
 	    (rc = ctl_socket_path(dir, 0, path, sizeof(path))) != 0)
 		return (rc == KITH_EIO ? KITH_LIB_ENOTRUNNING : lib_err(rc));
-	if ((fd = connect_to(path, &rc)) == -1)
-		return (rc);
+	if ((rc = ctl_dial(path, &fd)) != 0)
+		return (lib_err(rc));
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return (KITH_LIB_ENOMEM);
@@ -115,13 +88,12 @@ shut(kith_client *c)
 	c->len = c->cap = 0;
 }
 
+/* Deadlines are signed: -1 is "forever". */
 static int64_t
 mono_ms(void)
 {
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return ((int64_t)kith_mono_ms());
 }
 
 /*

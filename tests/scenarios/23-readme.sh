@@ -115,12 +115,8 @@ while IFS=$'\t' read -r h line; do
 	echo "$out" | grep -v '[█▀▄]' | tail -8
 	printf '%s\n' "$out" >"$HOSTS_TMP/step.$n"
 	if [[ $line =~ ^kith\ join ]]; then
-		for i in $(seq 1 300); do
-			[ -s "${pair_log%.log}.rc" ] && break
-			sleep 0.1
-		done
-		[ "$(cat "${pair_log%.log}.rc" 2>/dev/null)" = 0 ] ||
-			{ cat "$pair_log" >&2; fail "'kith pair' on the laptop did not end well"; }
+		PAIR_LOG=$pair_log
+		pair_wait || { cat "$pair_log" >&2; fail "'kith pair' on the laptop did not end well"; }
 		grep -q "\[y/N\]" "$pair_log" || fail "'kith pair' never asked to confirm the phone"
 	fi
 done <"$HOSTS_TMP/steps"

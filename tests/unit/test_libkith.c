@@ -479,6 +479,17 @@ call(kith_client *c, const char *req, int want)
 	return (o);
 }
 
+/* A request the agent refuses: ${want} from the library, ${code} as the
+ * agent's error code in the reply it still hands over. */
+static void
+refused(kith_client *c, const char *req, int want, const char *code)
+{
+	json_t *o = call(c, req, want);
+
+	CHECK(strcmp(jstr(o, "error", "code"), code) == 0);
+	json_decref(o);
+}
+
 static void
 test_client(void)
 {
@@ -495,14 +506,10 @@ test_client(void)
 	/* A locked agent (no passphrase at its start) refuses reads. */
 	agent_start(0);
 	c = agent_client();
-	o = call(c, "{\"op\":\"read\",\"service\":\"test.example\"}",
-	    KITH_LIB_ELOCKED);
-	CHECK(strcmp(jstr(o, "error", "code"), "locked") == 0);
-	json_decref(o);
-	o = call(c, "{\"op\":\"unlock\",\"passphrase\":\"wrong one\"}",
-	    KITH_LIB_EREFUSED);
-	CHECK(strcmp(jstr(o, "error", "code"), "bad_passphrase") == 0);
-	json_decref(o);
+	refused(c, "{\"op\":\"read\",\"service\":\"test.example\"}",
+	    KITH_LIB_ELOCKED, "locked");
+	refused(c, "{\"op\":\"unlock\",\"passphrase\":\"wrong one\"}",
+	    KITH_LIB_EREFUSED, "bad_passphrase");
 	o = call(c, "{\"id\":\"u\",\"op\":\"unlock\",\"passphrase\":"
 	    "\"correct horse battery\"}", 0);
 	CHECK(json_is_false(json_object_get(o, "locked")));
@@ -572,17 +579,12 @@ test_client(void)
 	json_decref(o);
 
 	/* The agent's refusals: the reply comes with them. */
-	o = call(c, "{\"op\":\"append\",\"record\":{\"service\":\"x\"}}",
-	    KITH_LIB_EREFUSED);
-	CHECK(strcmp(jstr(o, "error", "code"), "bad_record") == 0);
-	json_decref(o);
-	o = call(c, "{\"op\":\"append\",\"record\":{\"service\":"
-	    "\"kith:contact\",\"id\":\"forged\"}}", KITH_LIB_EREFUSED);
-	CHECK(strcmp(jstr(o, "error", "code"), "reserved") == 0);
-	json_decref(o);
-	o = call(c, "{\"op\":\"launch\"}", KITH_LIB_EREFUSED);
-	CHECK(strcmp(jstr(o, "error", "code"), "unknown_op") == 0);
-	json_decref(o);
+	refused(c, "{\"op\":\"append\",\"record\":{\"service\":\"x\"}}",
+	    KITH_LIB_EREFUSED, "bad_record");
+	refused(c, "{\"op\":\"append\",\"record\":{\"service\":"
+	    "\"kith:contact\",\"id\":\"forged\"}}", KITH_LIB_EREFUSED,
+	    "reserved");
+	refused(c, "{\"op\":\"launch\"}", KITH_LIB_EREFUSED, "unknown_op");
 	/* Refused here, nothing sent; the connection goes on. */
 	CHECK_RC(kith_client_call(c, "not json", &reply), KITH_LIB_EINVAL);
 	CHECK(reply == NULL);
