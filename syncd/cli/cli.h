@@ -65,6 +65,14 @@ int cli_fail(int rc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /**
+ * cli_fail_doc(doc, rc, msg): cli_fail for a command whose failure has a
+ * document of its own (what did not verify, and why): ${doc} goes out
+ * with "ok":false and the error members (the call takes the reference);
+ * without --json only ${msg} is said, on stderr.
+ */
+int cli_fail_doc(json_t *doc, int rc, const char *msg);
+
+/**
  * cli_usage(fmt, ...): cli_fail for a usage error (exit status 2, code
  * "usage"): an unknown option, a missing or malformed argument.
  */

@@ -479,6 +479,7 @@ cmd_roster(int argc, char **argv)
 	const char *file = NULL, *heldfile = NULL, *dev = NULL, *acct = NULL;
 	uint8_t pk[32], *held = NULL, *blob = NULL, dpk[32];
 	const uint8_t *pin = NULL;
+	json_t *refuse = NULL;
 	size_t len, heldlen = 0, n;
 	int i, rc, st = 0;
 
@@ -567,18 +568,10 @@ cmd_roster(int argc, char **argv)
 			json_object_set_new(o, "device_status", json_string(
 			    st == ROSTER_ACTIVE ? "active" : st ==
 			    ROSTER_REVOKED ? "revoked" : "unlisted"));
-		if (dev != NULL && st != ROSTER_ACTIVE) {
-			json_object_set_new(o, "ok", json_false());
-			json_object_set_new(o, "error", json_string(
-			    st == ROSTER_REVOKED ? "the device is revoked" :
-			    "the device is not on this roster"));
-			json_object_set_new(o, "code", json_string(
-			    kith_strerror(st == ROSTER_REVOKED ?
-			    KITH_EREVOKED : KITH_ENOTMEMBER)));
-			json_object_set_new(o, "exit",
-			    json_integer(CLI_EXIT_REFUSED));
-		}
-		cli_json_out(o);
+		if (dev != NULL && st != ROSTER_ACTIVE)
+			refuse = o;	/* the failure carries the document */
+		else
+			cli_json_out(o);
 	} else {
 		cli_roster_print(r, NULL);
 		if (pin == NULL)
@@ -591,11 +584,12 @@ cmd_roster(int argc, char **argv)
 			    " (refuse it)");
 	}
 	roster_free(r);
-	if (dev != NULL && st != ROSTER_ACTIVE) {
-		/* A device the service must refuse: exit status 3. */
-		cli.exit = CLI_EXIT_REFUSED;
-		return (CLI_EXIT_REFUSED);
-	}
+	/* A device the service must refuse: exit status 3. */
+	if (dev != NULL && st != ROSTER_ACTIVE)
+		return (cli_fail_doc(refuse, st == ROSTER_REVOKED ?
+		    KITH_EREVOKED : KITH_ENOTMEMBER, st == ROSTER_REVOKED ?
+		    "the device is revoked" : "the device is not on this"
+		    " roster"));
 	return (0);
 }
 

@@ -999,7 +999,7 @@ invite_verify(int argc, char **argv)
 	const char *file = NULL, *code = NULL, *rfile = NULL, *svc = NULL;
 	uint8_t *roster = NULL;
 	size_t rlen = 0;
-	char *text = NULL, tok[33];
+	char *text = NULL, tok[33], why[1024];
 	int i, rc;
 
 	for (i = 1; i < argc; i++) {
@@ -1049,6 +1049,17 @@ invite_verify(int argc, char **argv)
 	if (rc == 0 && svc != NULL && strcmp(svc, inv.uri) != 0)
 		rc = KITH_EWRONGKIND;
 	kith_hex(inv.token, INVITE_TOKENLEN, tok);
+	if (rc == KITH_EWRONGKIND)
+		snprintf(why, sizeof(why), "this invitation is for %s, not %s",
+		    inv.uri, svc);
+	else if (rc != 0)
+		snprintf(why, sizeof(why), "invalid invitation from %s: %s",
+		    inv.alias, rc == KITH_ECRYPTO ? "forged or altered (a"
+		    " signature does not verify)" : rc == KITH_EEXPIRED ?
+		    "expired" : rc == KITH_EREVOKED ? "signed by a revoked"
+		    " device" : rc == KITH_ENOTMEMBER ? "the roster does not"
+		    " list the signing device" : "the roster given is not"
+		    " this account's, or does not verify");
 	if (cli.json) {
 		json_t *o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
 		    " s:i, s:b}", "ok", rc == 0, "id", tok, "service", inv.uri,
@@ -1057,16 +1068,10 @@ invite_verify(int argc, char **argv)
 		    inv.dev.name, "expires", (json_int_t)inv.expiry, "uses",
 		    (int)inv.uses, "roster_checked", roster != NULL);
 
-		if (rc != 0) {
-			json_object_set_new(o, "error", json_string(
-			    rc == KITH_EWRONGKIND ? "for another service" :
-			    kith_strerror(rc)));
-			json_object_set_new(o, "code",
-			    json_string(kith_strerror(rc)));
-			json_object_set_new(o, "exit",
-			    json_integer(cli_exit_status(rc)));
-		}
-		cli_json_out(o);
+		if (rc != 0)
+			cli_fail_doc(o, rc, why);
+		else
+			cli_json_out(o);
 	} else if (rc == 0) {
 		printf("Valid invitation to %s from %s (account %s, device"
 		    " '%s'),\nuntil %s, %d use%s%s.\n", inv.uri, inv.alias,
@@ -1074,25 +1079,14 @@ invite_verify(int argc, char **argv)
 		    inv.uses, inv.uses == 1 ? "" : "s", roster != NULL ?
 		    "; the device is active on the roster given" :
 		    " (no roster given: device standing not checked)");
-	} else if (rc == KITH_EWRONGKIND) {
-		fprintf(stderr, "kith: this invitation is for %s, not %s\n",
-		    inv.uri, svc);
 	} else {
-		fprintf(stderr, "kith: invalid invitation from %s: %s\n",
-		    inv.alias, rc == KITH_ECRYPTO ? "forged or altered (a"
-		    " signature does not verify)" : rc == KITH_EEXPIRED ?
-		    "expired" : rc == KITH_EREVOKED ? "signed by a revoked"
-		    " device" : rc == KITH_ENOTMEMBER ? "the roster does not"
-		    " list the signing device" : "the roster given is not"
-		    " this account's, or does not verify");
+		cli_fail_doc(NULL, rc, why);
 	}
 done:
 	free(roster);
 	invitation_wipe(&inv);
 	sodium_memzero(text, strlen(text));
 	free(text);
-	if (rc != 0 && cli.exit == 0)
-		cli.exit = cli_exit_status(rc);
 	return (rc ? 1 : 0);
 }
 

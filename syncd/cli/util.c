@@ -47,7 +47,7 @@ cli_exit_status(int rc)
  * stdout holds exactly one JSON document).
  */
 static int
-fail_msg(int status, const char *code, const char *msg)
+fail_msg(int status, const char *code, const char *msg, json_t *doc)
 {
 	json_t *o;
 
@@ -55,12 +55,19 @@ fail_msg(int status, const char *code, const char *msg)
 		cli.exit = status;
 	if (!cli.json || cli.json_done) {
 		fprintf(stderr, "kith: %s\n", msg);
+		json_decref(doc);
 		return (status);
 	}
 	if (status == CLI_EXIT_USAGE)
 		code = "usage";
 	o = json_pack("{s:b, s:s, s:s, s:i}", "ok", 0, "error", msg, "code",
 	    code, "exit", status);
+	if (doc != NULL) {
+		/* A document of the command's own, marked as this failure. */
+		json_object_update(doc, o);
+		json_decref(o);
+		o = doc;
+	}
 	if (cli.json_open) {
 		/* Close the object already open on stdout with these. */
 		char *t = json_dumps(o, JSON_COMPACT);
@@ -84,7 +91,7 @@ fail_out(int status, const char *code, const char *fmt, va_list ap)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	return (fail_msg(status, code, msg));
+	return (fail_msg(status, code, msg, NULL));
 }
 
 int
@@ -98,6 +105,13 @@ cli_fail(int rc, const char *fmt, ...)
 	    "failed", fmt, ap);
 	va_end(ap);
 	return (status);
+}
+
+int
+cli_fail_doc(json_t *doc, int rc, const char *msg)
+{
+
+	return (fail_msg(cli_exit_status(rc), kith_strerror(rc), msg, doc));
 }
 
 int
@@ -124,7 +138,7 @@ cli_needpass(const char *opt)
 	    "recovery code" : "passphrase", opt, code ?
 	    " (or set KITH_RECOVERY_FILE)" : strcmp(opt, "--passphrase-file")
 	    == 0 ? " (or set KITH_PASSPHRASE_FILE)" : "");
-	return (fail_msg(CLI_EXIT_NEEDPASS, "no terminal", msg));
+	return (fail_msg(CLI_EXIT_NEEDPASS, "no terminal", msg, NULL));
 }
 
 void
