@@ -36,7 +36,12 @@
  * say nothing cannot hold the door shut for the real device.
  */
 #define PEND_MAX 16
-#define PEND_MS 5000
+/*
+ * Long enough for a lossy link: on 10% loss and 300 ms delay (19-netem),
+ * TCP's retransmissions of that first message took over 5 s once.  The
+ * crowd rule above, not this wait, is what keeps strangers out.
+ */
+#define PEND_MS 15000
 #define SWEEP_MS 100
 #define REFUSALS_NOTED 3	/* one by one; then summed up */
 #define SUMMARY_MS 10000
@@ -128,7 +133,7 @@ refusal(struct shower *s, int why)
 	static const char *const text[RJ_N] = {
 		"a device without this code tried to connect: refused",
 		"a connection sent no pairing message within "
-		    "5 s: closed",
+		    "15 s: closed",
 		"too many connections waiting at once: the oldest closed",
 	};
 
