@@ -49,7 +49,9 @@
 	X(WITHDRAWN, "withdrawn by its issuer")                               \
 	X(NOSPACE, "no space left on the device")                             \
 	X(BUSY, "in use by another process")                                  \
-	X(LOCKED, "this device is locked")
+	X(LOCKED, "this device is locked")                                    \
+	X(NOTCONTACT, "not a verified contact")                               \
+	X(NOTFORME, "not sealed for this device")
 
 enum {
 	KITH_OK = 0,

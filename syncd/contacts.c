@@ -90,9 +90,8 @@ reply_check(const struct invite_reply *r, const struct invitation *inv)
 
 /* ---- records -------------------------------------------------------- */
 
-/* Add one record (a JSON object with service and id); *added may be NULL. */
-static int
-put(struct home *hm, json_t *o, int *added)
+int
+contacts_put(struct home *hm, json_t *o, int *added)
 {
 	char *txt;
 	int rc, a;
@@ -185,7 +184,7 @@ static int
 member_put(struct home *hm, const char *uri, const char *via, uint64_t now)
 {
 
-	return (put(hm, json_pack("{s:s, s:s, s:s, s:I}", "service",
+	return (contacts_put(hm, json_pack("{s:s, s:s, s:s, s:I}", "service",
 	    SVC_MEMBER, "id", uri, "via", via, "since", (json_int_t)now),
 	    NULL));
 }
@@ -254,7 +253,7 @@ contacts_issue(struct home *hm, const struct invitation *inv,
 	kith_hex(inv->dev.sign_pk, 32, by);
 	if ((rc = store_begin(hm->st)) != 0)
 		return (rc);
-	if ((rc = put(hm, json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s,"
+	if ((rc = contacts_put(hm, json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s,"
 	    " s:s, s:s}", "service", SVC_INVITE, "id", tok, "code", text,
 	    "created", (json_int_t)kith_now(), "expires",
 	    (json_int_t)inv->expiry, "uses", (int)inv->uses, "uri", inv->uri,
@@ -360,7 +359,7 @@ contacts_withdraw(struct home *hm, const uint8_t token[static 16])
 	kith_hex(token, INVITE_TOKENLEN, tok);
 	if ((rc = store_begin(hm->st)) != 0)
 		return (rc);
-	if ((rc = put(hm, json_pack("{s:s, s:s, s:I}", "service", SVC_REVOKE,
+	if ((rc = contacts_put(hm, json_pack("{s:s, s:s, s:I}", "service", SVC_REVOKE,
 	    "id", tok, "at", (json_int_t)kith_now()), &added)) != 0) {
 		store_rollback(hm->st);
 		return (rc);
@@ -419,12 +418,12 @@ contacts_take_answer(struct home *hm, const struct invitation *inv,
 		goto fail;
 	}
 	snprintf(id, sizeof(id), "%s/%u", tok, n);
-	if ((rc = put(hm, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}",
+	if ((rc = contacts_put(hm, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}",
 	    "service", SVC_USE, "id", id, "account", acct, "alias", c->alias,
 	    "how", how, "at", (json_int_t)now), &added)) != 0 ||
 	    /* cppcheck-suppress knownConditionTrueFalse ; sets rc, then fails */
 	    (!added && (rc = KITH_EUSED) != 0) ||
-	    (rc = put(hm, contact_json(inv, c, "invitee", how, now),
+	    (rc = contacts_put(hm, contact_json(inv, c, "invitee", how, now),
 	    NULL)) != 0)
 		goto fail;
 	if ((rc = store_commit(hm->st)) != 0)
@@ -449,11 +448,11 @@ contacts_take_invitation(struct home *hm, const struct invitation *inv,
 	kith_hex(inv->token, INVITE_TOKENLEN, tok);
 	if ((rc = store_begin(hm->st)) != 0)
 		return (rc);
-	if ((rc = put(hm, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}",
+	if ((rc = contacts_put(hm, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}",
 	    "service", SVC_RECEIVED, "id", tok, "code", text, "scanned",
 	    (json_int_t)now, "how", how, "uri", inv->uri, "alias",
 	    inv->alias), NULL)) != 0 ||
-	    (rc = put(hm, contact_json(inv, c, "inviter", how, now),
+	    (rc = contacts_put(hm, contact_json(inv, c, "inviter", how, now),
 	    NULL)) != 0)
 		goto fail;
 	/* A member once the inviter's side took the answer (the LAN). */

@@ -179,6 +179,14 @@ int contacts_card_dec(const uint8_t *b, size_t len,
 void contacts_card_free(struct contact_card *c);
 
 /**
+ * contacts_put(hm, o, added): add the kith record ${o} (a JSON object with
+ * "service" and "id"; the call takes the reference), unless its (service,
+ * id) is held already (*${added}, if not NULL, says which).  Call between
+ * store_begin and store_commit.
+ */
+int contacts_put(struct home *hm, json_t *o, int *added);
+
+/**
  * contacts_reserved(service, len): non-zero for a service name reserved
  * to kith ("kith:..."), which history add and import refuse.
  */

@@ -55,6 +55,9 @@ int cmd_restore(int argc, char **argv);
 int cmd_roster(int argc, char **argv);
 int cmd_invite(int argc, char **argv);
 int cmd_contacts(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
+int cmd_open(int argc, char **argv);
+int cmd_group(int argc, char **argv);
 
 /**
  * cli_fail(rc, fmt, ...): print "kith: <message>: <kith_strerror(rc)>" (or
@@ -62,6 +65,14 @@ int cmd_contacts(int argc, char **argv);
  * --json; return the exit status for ${rc}.
  */
 int cli_fail(int rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/**
+ * cli_refuse(rc, fmt, ...): cli_fail with the exit status of a refusal
+ * (3) whatever ${rc} is: what a check turned down (a cut envelope is
+ * refused, not a peer gone away).
+ */
+int cli_refuse(int rc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /**

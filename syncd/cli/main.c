@@ -56,6 +56,18 @@ static const struct {
 	    "  invite list | revoke ID | verify FILE|--code TEXT" },
 	{ "contacts", cmd_contacts, "contacts               verified contacts,"
 	    " met in person" },
+	{ "seal", cmd_seal, "seal (--to CONTACT)... | --group NAME [--no-self]"
+	    " [--name NAME]\n"
+	    "         [--out FILE] [--armour | --binary] [FILE]\n"
+	    "                         encrypt for verified contacts, signed"
+	    " by this account" },
+	{ "open", cmd_open, "open [--out FILE] [--max-buffer BYTES] [FILE]\n"
+	    "                         check and decrypt what a contact"
+	    " sealed" },
+	{ "group", cmd_group, "group create NAME --member CONTACT... [--out"
+	    " FILE] [--armour | --binary]\n"
+	    "  group list             keys shared with a set of contacts,"
+	    " for seal --group" },
 	{ "backup", cmd_backup, "backup --init DIR | backup [--to DIR]\n"
 	    "                         encrypted, incremental backups (the agent"
 	    " makes them\n"

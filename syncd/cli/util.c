@@ -27,7 +27,8 @@ cli_exit_status(int rc)
 	case KITH_ENOTMEMBER: case KITH_EBADPASS: case KITH_EEXPIRED:
 	case KITH_EUSED: case KITH_EWITHDRAWN: case KITH_EPERM:
 	case KITH_ECRYPTO: case KITH_ESTALE: case KITH_EROSTER:
-	case KITH_EFORK: case KITH_EHANDSHAKE:
+	case KITH_EFORK: case KITH_EHANDSHAKE: case KITH_ENOTCONTACT:
+	case KITH_ENOTFORME:
 		return (CLI_EXIT_REFUSED);
 	case KITH_ECONN: case KITH_ETIMEOUT: case KITH_ECLOSED:
 	case KITH_ETRUNC: case KITH_EDNSSD:
@@ -103,6 +104,19 @@ cli_fail(int rc, const char *fmt, ...)
 	va_start(ap, fmt);
 	status = fail_out(cli_exit_status(rc), rc ? kith_strerror(rc) :
 	    "failed", fmt, ap);
+	va_end(ap);
+	return (status);
+}
+
+int
+cli_refuse(int rc, const char *fmt, ...)
+{
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	status = fail_out(CLI_EXIT_REFUSED, rc ? kith_strerror(rc) :
+	    "refused", fmt, ap);
 	va_end(ap);
 	return (status);
 }

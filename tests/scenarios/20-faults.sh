@@ -312,6 +312,18 @@ after_log() {
 	return 1
 }
 
+# next_log LINES ERE SEC: print the first line of old's kithd log past
+# its first LINES lines that matches ERE, waiting up to SEC for it.
+next_log() {
+	local i line
+	for ((i = 0; i < $3 * 10; i++)); do
+		line=$(tail -n +$(($1 + 1)) "$(kithd_log old)" | grep -E -m1 -- "$2") &&
+			{ printf '%s\n' "$line"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
 # kithd backs up by itself (every 2 s here); its 'kith backup' child is
 # killed at a random delay after it starts.
 KITHD_WRAP="nsenter -t $holder -m" kithd_start old KITHD_BACKUP_INTERVAL=2
@@ -329,13 +341,24 @@ while [ "$bk_inj" -lt "$BKILLS" ]; do
 	delay=$(rnd_ms 0 $((bk_ms / 4)))
 	msleep "$delay"
 	kill -0 "$child" 2>/dev/null || { echo "kithd's backup ended before the kill at $delay ms"; continue; }
+	# A child that has just exited still answers kill -0 until kithd
+	# reaps it: what kithd logs next tells whether the kill landed.
+	mark=$(wc -l < "$(kithd_log old)")
 	kill -9 "$child"
+	outcome=$(next_log "$mark" "backup to $USB( failed|: backup [0-9]+|: up to date)" 10) ||
+		fail "kithd logged neither the end nor the failure of its backup within 10 s of kill -9"
+	case $outcome in
+	*"backup to $USB failed"*) ;;
+	*)
+		echo "kithd's backup ended before the kill at $delay ms (${outcome##*: })"
+		continue
+		;;
+	esac
 	injected=$((injected + 1))
 	bk_inj=$((bk_inj + 1))
 	echo "kill -9 #$injected: kithd's backup child after $delay ms"
 	# kithd reports the failure and backs up again by itself, after its
 	# interval (2 s), not its 60 s period, even with no new history.
-	wait_log old "backup to $USB failed" 10
 	n=$(kith_count old)
 	# Then a backup of all n, or "up to date" when the killed child had
 	# renamed its manifest into place just before it died.
@@ -362,14 +385,21 @@ for ((i = 0; i < 600; i++)); do
 	sleep 0.01
 done
 [ -n "$child" ] || fail "kithd started no backup when the medium came back"
+mark=$(wc -l < "$(kithd_log old)")
 kill -9 "$child"
-injected=$((injected + 1))
-bk_inj=$((bk_inj + 1))
-echo "kill -9 #$injected: kithd's backup child, started by a mount"
-wait_log old "backup to $USB failed" 10
-after_log "backup to $USB: up to date" "backup to $USB failed" 15 ||
-	fail "kithd did not look at $USB again within 15 s of its killed child"
-survived=$((survived + 1))
+outcome=$(next_log "$mark" "backup to $USB( failed|: backup [0-9]+|: up to date)" 10) ||
+	fail "kithd logged neither the end nor the failure of its backup within 10 s of kill -9"
+case $outcome in
+*"backup to $USB failed"*)
+	injected=$((injected + 1))
+	bk_inj=$((bk_inj + 1))
+	echo "kill -9 #$injected: kithd's backup child, started by a mount"
+	after_log "backup to $USB: up to date" "backup to $USB failed" 15 ||
+		fail "kithd did not look at $USB again within 15 s of its killed child"
+	survived=$((survived + 1))
+	;;
+*) echo "kithd's backup started by the mount ended before the kill (${outcome##*: })" ;;
+esac
 kithd_stop old
 kith_on old history export > "$HOSTS_TMP/bk.export"
 must ko backup --to "$USB" >/dev/null

@@ -1,0 +1,873 @@
+/*
+ * kith seal, kith open, kith group: envelopes for verified contacts
+ * (docs/PROTOCOL.md §15, docs/CLI.md).
+ */
+#define _GNU_SOURCE		/* fopencookie */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "kith_err.h"
+#include "kith_util.h"
+#include "pair.h"
+#include "seal.h"
+
+#define MAXBUF_DEFAULT ((uint64_t)64 << 20)
+#define MAXBUF_MAX ((uint64_t)1 << 30)
+
+static const char seal_usage[] =
+    "usage: kith seal (--to CONTACT)... [--no-self] [--name NAME]"
+    " [--out FILE]\n"
+    "                 [--armour | --binary] [FILE]\n"
+    "       kith seal --group NAME [--name NAME] [--out FILE]"
+    " [--armour | --binary] [FILE]\n"
+    "Encrypt FILE (standard input when none) for verified contacts, signed"
+    " by this\ndevice for the account: every active device of each"
+    " contact, as their roster\nwas last learned, and every device of"
+    " this account (unless --no-self), can\nopen it.  CONTACT is an alias,"
+    " a fingerprint or 8+ hex digits of the account.\nThe envelope is"
+    " armoured text on standard output, or binary with --out.\n";
+
+static const char open_usage[] =
+    "usage: kith open [--out FILE] [--max-buffer BYTES] [FILE]\n"
+    "Check and decrypt an envelope (binary or armoured; standard input"
+    " when no\nFILE): the sender must be a verified contact (or this"
+    " account, or a member of\nthe group it was sealed to) whose device"
+    " is active on their roster.  Nothing\nis written unless all of it"
+    " verifies: --out FILE is written whole or not at\nall; on standard"
+    " output the plaintext is held in memory (--max-buffer,\ndefault 64"
+    " MiB) until then.  Who sealed it, and when, goes to standard"
+    " error.\n";
+
+static const char group_usage[] =
+    "usage: kith group create NAME --member CONTACT... [--out FILE]"
+    " [--armour | --binary]\n"
+    "       kith group list\n"
+    "A key shared with a set of verified contacts, for 'kith seal --group"
+    " NAME'.\n'create' writes an envelope that each member opens with"
+    " 'kith open' to get it.\n";
+
+static const char *
+fp_of(const uint8_t pk[32])
+{
+	static char fp[15];
+
+	pair_fingerprint(pk, fp);
+	return (fp);
+}
+
+static int
+need_account(struct home *hm)
+{
+
+	if (hm->roster == NULL || hm->h == NULL)
+		return (cli_fail(KITH_ENOACCOUNT, "this device is not part of"
+		    " an account: run 'kith init --name NAME' (or 'kith join')"
+		    " first"));
+	return (0);
+}
+
+/* ---- output files: whole or not at all --------------------------------- */
+
+struct tmpout {
+	char path[PATH_MAX];
+	char tmp[PATH_MAX];
+	FILE *f;
+};
+
+static int
+tmp_open(struct tmpout *t, const char *path)
+{
+	char dir[PATH_MAX], base[PATH_MAX];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(base, sizeof(base), "%s", path);
+	if ((size_t)snprintf(t->tmp, sizeof(t->tmp), "%s/.%s.kith-XXXXXX",
+	    dirname(dir), basename(base)) >= sizeof(t->tmp))
+		return (KITH_EINVAL);
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	if ((fd = mkstemp(t->tmp)) < 0)
+		return (KITH_EIO);
+	if (fchmod(fd, 0600) != 0 || (t->f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		unlink(t->tmp);
+		return (KITH_EIO);
+	}
+	return (0);
+}
+
+static void
+tmp_drop(struct tmpout *t)
+{
+
+	if (t->f != NULL) {
+		fclose(t->f);
+		t->f = NULL;
+		unlink(t->tmp);
+	}
+}
+
+/* Flush, sync and rename into place; the directory synced too. */
+static int
+tmp_commit(struct tmpout *t)
+{
+	char dir[PATH_MAX];
+	int rc = 0, dfd;
+
+	if (fflush(t->f) != 0 || fsync(fileno(t->f)) != 0)
+		rc = errno == ENOSPC ? KITH_ENOSPACE : KITH_EIO;
+	if (fclose(t->f) != 0 && rc == 0)
+		rc = KITH_EIO;
+	t->f = NULL;
+	if (rc == 0 && rename(t->tmp, t->path) != 0)
+		rc = KITH_EIO;
+	if (rc != 0) {
+		unlink(t->tmp);
+		return (rc);
+	}
+	snprintf(dir, sizeof(dir), "%s", t->path);
+	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return (0);
+}
+
+/* ---- a bounded plaintext buffer, wiped ---------------------------------- */
+
+struct membuf {
+	uint8_t *b;
+	size_t len, cap, max;
+	int over;
+};
+
+static ssize_t
+mb_write(void *arg, const char *p, size_t n)
+{
+	struct membuf *m = arg;
+	size_t ncap;
+	uint8_t *nb;
+
+	if (n > m->max - m->len) {
+		m->over = 1;
+		errno = EFBIG;
+		return (-1);
+	}
+	if (m->len + n > m->cap) {
+		ncap = m->cap == 0 ? 65536 : m->cap;
+		while (ncap < m->len + n)
+			ncap *= 2;
+		if (ncap > m->max)
+			ncap = m->max;
+		if ((nb = malloc(ncap)) == NULL) {
+			errno = ENOMEM;
+			return (-1);
+		}
+		/* No copy of the plaintext left behind in freed memory. */
+		if (m->len > 0)
+			memcpy(nb, m->b, m->len);
+		if (m->b != NULL) {
+			sodium_memzero(m->b, m->cap);
+			free(m->b);
+		}
+		m->b = nb;
+		m->cap = ncap;
+	}
+	memcpy(m->b + m->len, p, n);
+	m->len += n;
+	return ((ssize_t)n);
+}
+
+static void
+mb_free(struct membuf *m)
+{
+
+	if (m->b != NULL) {
+		sodium_memzero(m->b, m->cap);
+		free(m->b);
+	}
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- kith seal ---------------------------------------------------------- */
+
+static json_t *
+peer_json(const struct seal_peer *p, uint64_t now)
+{
+	char acct[65];
+	size_t ndev = 0, i;
+
+	kith_hex(p->account_pk, 32, acct);
+	if (p->roster != NULL) {
+		for (i = 0; i < p->roster->ndev; i++)
+			ndev += p->roster->dev[i].status == ROSTER_ACTIVE;
+	} else
+		ndev = p->has_dev;
+	return (json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "alias",
+	    p->alias, "fingerprint", fp_of(p->account_pk), "account", acct,
+	    "key", p->roster != NULL ? "roster" : "device", "devices",
+	    (json_int_t)ndev, "roster_version", (json_int_t)(p->roster !=
+	    NULL ? p->roster->version : 0), "roster_age", (json_int_t)(
+	    p->roster_at != 0 && now > p->roster_at ? now - p->roster_at :
+	    0)));
+}
+
+/* A contact named on the command line, or the failure printed. */
+static int
+find_peer(struct home *hm, const char *name, struct seal_peer *p)
+{
+	int rc = seal_peer_find(hm, name, p);
+
+	switch (rc) {
+	case 0:
+		return (0);
+	case KITH_ENOENT:
+		return (cli_usage("no verified contact '%s': 'kith contacts'"
+		    " lists them (an alias, a fingerprint, or 8+ hex digits of"
+		    " the account)", name));
+	case KITH_EAMBIGUOUS:
+		return (cli_usage("'%s' names several contacts: use the"
+		    " fingerprint that 'kith contacts' shows", name));
+	case KITH_EFORK:
+		return (cli_refuse(rc, "two different rosters of one version"
+		    " are known for '%s': their account was forked (a"
+		    " recovery gone wrong, or an attack); meet them again",
+		    name));
+	default:
+		return (cli_fail(rc, "cannot read the contacts"));
+	}
+}
+
+static int
+say_sealed(const struct seal_opts *o, const char *file, uint64_t bytes,
+    int self)
+{
+	uint64_t now = kith_now();
+	json_t *arr = json_array(), *doc;
+	size_t i;
+
+	for (i = 0; i < o->nto; i++)
+		json_array_append_new(arr, peer_json(&o->to[i], now));
+	if (cli.json) {
+		doc = json_pack("{s:b, s:s?, s:I, s:b, s:o, s:b}", "ok", 1,
+		    "file", file, "bytes", (json_int_t)bytes, "armour",
+		    o->armour, "recipients", arr, "self", self);
+		if (doc != NULL && o->group != NULL) {
+			char gid[2 * SEAL_GIDLEN + 1];
+
+			kith_hex(o->group->gid, SEAL_GIDLEN, gid);
+			json_object_set_new(doc, "group", json_pack("{s:s,"
+			    " s:s}", "name", o->group->name, "id", gid));
+		}
+		cli_json_out(doc);
+		return (0);
+	}
+	for (i = 0; i < o->nto; i++) {
+		json_t *e = json_array_get(arr, i);
+		json_int_t age = json_integer_value(json_object_get(e,
+		    "roster_age"));
+
+		if (o->to[i].roster != NULL)
+			fprintf(stderr, "kith: sealed for %s (%s): %lld"
+			    " device%s, roster version %llu learned %lld"
+			    " day%s ago\n", o->to[i].alias,
+			    fp_of(o->to[i].account_pk),
+			    (long long)json_integer_value(json_object_get(e,
+			    "devices")), json_integer_value(json_object_get(e,
+			    "devices")) == 1 ? "" : "s",
+			    (unsigned long long)o->to[i].roster->version,
+			    (long long)(age / 86400), age / 86400 == 1 ? "" :
+			    "s");
+		else
+			fprintf(stderr, "kith: sealed for %s (%s): only the"
+			    " device met (%s): no roster of theirs is known"
+			    " yet; the first envelope they send brings it\n",
+			    o->to[i].alias, fp_of(o->to[i].account_pk),
+			    o->to[i].dev.name);
+	}
+	if (o->group != NULL)
+		fprintf(stderr, "kith: sealed for the group '%s'\n",
+		    o->group->name);
+	fprintf(stderr, "kith: %llu bytes sealed%s%s\n",
+	    (unsigned long long)bytes, file != NULL ? " to " : "",
+	    file != NULL ? file : "");
+	json_decref(arr);
+	return (0);
+}
+
+/* Where an envelope goes: --out through a temporary file, or stdout. */
+static int
+out_begin(const char *out, struct tmpout *t, FILE **f)
+{
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (out == NULL) {
+		*f = stdout;
+		return (0);
+	}
+	if ((rc = tmp_open(t, out)) != 0)
+		return (cli_fail(rc, "cannot write beside %s: %s", out,
+		    strerror(errno)));
+	*f = t->f;
+	return (0);
+}
+
+int
+cmd_seal(int argc, char **argv)
+{
+	struct seal_peer *to = NULL;
+	struct seal_group *g = NULL;
+	struct seal_opts o;
+	struct home *hm = NULL;
+	struct tmpout t;
+	const char *file = NULL, *out = NULL, *name = NULL, *group = NULL;
+	const char **names;
+	char base[PATH_MAX];
+	FILE *in = stdin, *envf;
+	uint64_t bytes = 0;
+	size_t nnames = 0, i;
+	int rc, armour = -1, self = 1;
+
+	memset(&t, 0, sizeof(t));
+	if ((names = calloc((size_t)argc, sizeof(*names))) == NULL)
+		return (cli_fail(KITH_ENOMEM, "seal"));
+	for (i = 1; i < (size_t)argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0) {
+			fputs(seal_usage, stdout);
+			free(names);
+			return (0);
+		} else if (strcmp(a, "--to") == 0 && i + 1 < (size_t)argc)
+			names[nnames++] = argv[++i];
+		else if (strcmp(a, "--group") == 0 && i + 1 < (size_t)argc)
+			group = argv[++i];
+		else if (strcmp(a, "--out") == 0 && i + 1 < (size_t)argc)
+			out = argv[++i];
+		else if (strcmp(a, "--name") == 0 && i + 1 < (size_t)argc)
+			name = argv[++i];
+		else if (strcmp(a, "--no-self") == 0)
+			self = 0;
+		else if (strcmp(a, "--armour") == 0 ||
+		    strcmp(a, "--armor") == 0)
+			armour = 1;
+		else if (strcmp(a, "--binary") == 0)
+			armour = 0;
+		else if (a[0] == '-' && a[1] != '\0') {
+			free(names);
+			return (cli_usage("seal: unknown option or missing"
+			    " value '%s'; see kith seal --help", a));
+		} else if (file == NULL)
+			file = a;
+		else {
+			free(names);
+			return (cli_usage("seal: one FILE at most"));
+		}
+	}
+	if ((nnames == 0) == (group == NULL)) {
+		free(names);
+		return (cli_usage("seal: give --to CONTACT (one or more) or"
+		    " --group NAME; see kith seal --help"));
+	}
+	if (group != NULL && !self) {
+		free(names);
+		return (cli_usage("seal: --no-self goes with --to only"));
+	}
+	if (armour < 0)
+		armour = out == NULL;
+	if (cli.json && out == NULL) {
+		free(names);
+		return (cli_usage("seal: with --json the envelope needs --out"
+		    " FILE (standard output carries the document)"));
+	}
+	if (!armour && out == NULL && isatty(STDOUT_FILENO)) {
+		free(names);
+		return (cli_usage("seal: a binary envelope is not for a"
+		    " terminal: use --out FILE, or --armour"));
+	}
+	if (name == NULL && file != NULL) {
+		snprintf(base, sizeof(base), "%s", file);
+		name = basename(base);
+	}
+	if (name != NULL && (strlen(name) > SEAL_NAMEMAX ||
+	    strchr(name, '/') != NULL || !kith_text_ok(name,
+	    strlen(name)))) {
+		free(names);
+		return (cli_usage("seal: --name is a plain file name of at"
+		    " most %d bytes", SEAL_NAMEMAX));
+	}
+	if (cli_open(0, &hm) != 0) {
+		free(names);
+		return (1);
+	}
+	if ((rc = need_account(hm)) != 0)
+		goto done;
+	if ((to = calloc(nnames + 1, sizeof(*to))) == NULL) {
+		rc = cli_fail(KITH_ENOMEM, "seal");
+		goto done;
+	}
+	for (i = 0; i < nnames; i++)
+		if ((rc = find_peer(hm, names[i], &to[i])) != 0)
+			goto done;
+	if (group != NULL && (rc = seal_group_find(hm, group, &g)) != 0) {
+		rc = rc == KITH_ENOENT ? cli_usage("no group '%s': 'kith group"
+		    " list' shows those held", group) : cli_fail(rc,
+		    "group '%s'", group);
+		goto done;
+	}
+	if (file != NULL && (in = fopen(file, "rb")) == NULL) {
+		rc = cli_fail(KITH_EIO, "cannot read %s: %s", file,
+		    strerror(errno));
+		goto done;
+	}
+	if ((rc = out_begin(out, &t, &envf)) != 0)
+		goto done;
+	memset(&o, 0, sizeof(o));
+	o.to = to;
+	o.nto = nnames;
+	o.self = self;
+	o.group = g;
+	o.name = name;
+	o.armour = armour;
+	rc = seal_write(hm, &o, in, envf, &bytes);
+	if (rc == 0 && out != NULL)
+		rc = tmp_commit(&t);
+	if (rc != 0) {
+		tmp_drop(&t);
+		if (rc == KITH_EREVOKED)
+			rc = cli_refuse(rc, "seal: a recipient has no active"
+			    " device on the roster known here");
+		else
+			rc = cli_fail(rc, "seal: %s", rc == KITH_EIO ?
+			    "cannot read the input or write the envelope" :
+			    kith_strerror(rc));
+		goto done;
+	}
+	rc = say_sealed(&o, out, bytes, self);
+done:
+	if (in != NULL && in != stdin)
+		fclose(in);
+	if (to != NULL)
+		for (i = 0; i < nnames; i++)
+			seal_peer_free(&to[i]);
+	free(to);
+	free(names);
+	seal_group_free(g);
+	home_close(hm);
+	return (rc);
+}
+
+/* ---- kith open ---------------------------------------------------------- */
+
+static const char *
+how_str(int how)
+{
+
+	switch (how) {
+	case SEAL_SELF:
+		return ("self");
+	case SEAL_CONTACT:
+		return ("contact");
+	default:
+		return ("introduced");
+	}
+}
+
+static void
+say_opened(const struct seal_opened *r, const char *out)
+{
+	char acct[65], dev[65], gid[2 * SEAL_GIDLEN + 1];
+	json_t *doc, *to;
+	size_t i;
+
+	kith_hex(r->sender.account_pk, 32, acct);
+	kith_hex(r->dev.sign_pk, 32, dev);
+	if (cli.json) {
+		to = json_array();
+		for (i = 0; i < r->nto; i++) {
+			char a[65];
+
+			kith_hex(r->to[i], 32, a);
+			json_array_append_new(to, json_string(a));
+		}
+		doc = json_pack("{s:b, s:s?, s:s, s:I, s:I, s:{s:s, s:s,"
+		    " s:s, s:s, s:s, s:b, s:s}, s:o, s:s?, s:b}", "ok", 1,
+		    "file", out, "kind", r->kind == SEAL_KIND_GROUP ? "group" :
+		    "data", "bytes", (json_int_t)(r->kind == SEAL_KIND_GROUP ?
+		    0 : r->bytes), "time", (json_int_t)r->time, "sender",
+		    "alias", r->sender.alias, "fingerprint",
+		    fp_of(r->sender.account_pk), "account", acct, "device",
+		    dev, "device_name", r->dev.name, "verified",
+		    r->sender.how != SEAL_INTRODUCED, "how",
+		    how_str(r->sender.how), "recipients", to, "name",
+		    r->name[0] != '\0' ? r->name : NULL, "roster_updated",
+		    r->roster_updated);
+		if (doc != NULL && r->sender.how == SEAL_INTRODUCED)
+			json_object_set_new(json_object_get(doc, "sender"),
+			    "introduced_by", json_string(
+			    r->sender.introduced_by));
+		if (doc != NULL && r->has_group) {
+			kith_hex(r->gid, SEAL_GIDLEN, gid);
+			json_object_set_new(doc, "group", json_pack("{s:s,"
+			    " s:s, s:b}", "name", r->group, "id", gid,
+			    "stored", r->group_stored));
+		}
+		cli_json_out(doc);
+		return;
+	}
+	fprintf(stderr, "kith: sealed by %s (%s)%s%s%s, device '%s', at %s\n",
+	    r->sender.alias, fp_of(r->sender.account_pk),
+	    r->sender.how == SEAL_INTRODUCED ? ", not a verified contact:"
+	    " introduced by " : "", r->sender.how == SEAL_INTRODUCED ?
+	    r->sender.introduced_by : "", r->sender.how == SEAL_INTRODUCED ?
+	    " in the group" : "", r->dev.name, cli_when(r->time));
+	if (r->kind == SEAL_KIND_GROUP)
+		fprintf(stderr, "kith: the key of the group '%s': %s\n",
+		    r->group, r->group_stored ? "kept; 'kith seal --group"
+		    " NAME' seals for it" : "held already");
+	else
+		fprintf(stderr, "kith: %llu bytes%s%s%s%s%s\n",
+		    (unsigned long long)r->bytes, r->has_group ? " for the"
+		    " group '" : "", r->has_group ? r->group : "",
+		    r->has_group ? "'" : "", out != NULL ? " to " : "",
+		    out != NULL ? out : "");
+	if (r->roster_updated)
+		fprintf(stderr, "kith: %s's newer roster (version %llu) is"
+		    " kept: what you seal for them follows it\n",
+		    r->sender.alias, (unsigned long long)(r->sender.roster !=
+		    NULL ? r->sender.roster->version : 0));
+}
+
+static int
+open_failed(int rc, const struct seal_opened *r, const char *what)
+{
+
+	switch (rc) {
+	case KITH_ENOTKITH:
+		return (cli_fail(rc, "%s is not a kith envelope", what));
+	case KITH_ENOTFORME:
+		return (cli_refuse(rc, "%s was not sealed for this device (%u"
+		    " recipient key%s): if it was sealed for your account,"
+		    " the sender had not yet learned of this device; ask"
+		    " them to seal again after you wrote to them", what,
+		    r->nstanza, r->nstanza == 1 ? "" : "s"));
+	case KITH_ENOTCONTACT:
+		return (cli_refuse(rc, "%s was sealed by %s, who is not a"
+		    " verified contact: run an invitation with them first"
+		    " ('kith invite create')", what,
+		    fp_of(r->sender.account_pk)));
+	case KITH_EREVOKED:
+		return (cli_refuse(rc, "%s was sealed by a device that %s's"
+		    " roster marks revoked: do not trust it", what,
+		    r->sender.alias));
+	case KITH_ENOTMEMBER:
+		return (cli_refuse(rc, "%s was sealed by a device that is"
+		    " not on %s's roster", what, r->sender.alias));
+	case KITH_EFORK:
+	case KITH_EROSTER:
+		return (cli_refuse(rc, "%s carries a roster of %s that breaks"
+		    " the chain of the one held", what, r->sender.alias));
+	case KITH_ETRUNC:
+		return (cli_refuse(rc, "%s is cut short: nothing was"
+		    " written", what));
+	case KITH_ECRYPTO:
+	case KITH_EFORMAT:
+	case KITH_EVERSION:
+		return (cli_refuse(rc, "%s does not verify (altered, or"
+		    " re-addressed): nothing was written", what));
+	case KITH_ENOSPACE:
+		return (cli_fail(rc, "no space left to write the plaintext;"
+		    " nothing was written"));
+	default:
+		return (cli_fail(rc, "cannot open %s", what));
+	}
+}
+
+int
+cmd_open(int argc, char **argv)
+{
+	struct seal_opened r;
+	struct home *hm = NULL;
+	struct membuf mb;
+	struct tmpout t;
+	cookie_io_functions_t io = { NULL, mb_write, NULL, NULL };
+	const char *file = NULL, *out = NULL, *what;
+	uint64_t maxbuf = MAXBUF_DEFAULT;
+	FILE *in = stdin, *pt = NULL;
+	int i, rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(&mb, 0, sizeof(mb));
+	memset(&t, 0, sizeof(t));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0) {
+			fputs(open_usage, stdout);
+			return (0);
+		} else if (strcmp(a, "--out") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if (strcmp(a, "--max-buffer") == 0 && i + 1 < argc) {
+			if (kith_number(argv[++i], 1, MAXBUF_MAX, &maxbuf) !=
+			    0)
+				return (cli_usage("open: --max-buffer is a number"
+				    " of bytes, 1 to %llu",
+				    (unsigned long long)MAXBUF_MAX));
+		} else if (a[0] == '-' && a[1] != '\0')
+			return (cli_usage("open: unknown option or missing"
+			    " value '%s'; see kith open --help", a));
+		else if (file == NULL)
+			file = a;
+		else
+			return (cli_usage("open: one FILE at most"));
+	}
+	what = file != NULL ? file : "the envelope";
+	if (cli_open(0, &hm) != 0)
+		return (1);
+	if ((rc = need_account(hm)) != 0)
+		goto done;
+	if (file != NULL && (in = fopen(file, "rb")) == NULL) {
+		rc = cli_fail(KITH_EIO, "cannot read %s: %s", file,
+		    strerror(errno));
+		goto done;
+	}
+	if (out != NULL) {
+		if ((rc = out_begin(out, &t, &pt)) != 0)
+			goto done;
+	} else {
+		mb.max = (size_t)maxbuf;
+		if ((pt = fopencookie(&mb, "w", io)) == NULL) {
+			rc = cli_fail(KITH_ENOMEM, "open");
+			goto done;
+		}
+		setvbuf(pt, NULL, _IONBF, 0);
+	}
+	rc = seal_open(hm, in, pt, &r);
+	if (rc == KITH_EIO && mb.over)
+		rc = KITH_ETOOBIG;
+	if (rc == 0 && out != NULL)
+		rc = tmp_commit(&t);
+	if (rc != 0) {
+		tmp_drop(&t);
+		rc = rc == KITH_ETOOBIG ? cli_fail(rc, "%s holds more than"
+		    " --max-buffer (%llu bytes) to keep in memory until it is"
+		    " checked: use --out FILE", what,
+		    (unsigned long long)maxbuf) : open_failed(rc, &r, what);
+		goto done;
+	}
+	if (out == NULL && r.kind == SEAL_KIND_DATA) {
+		if (cli.json) {
+			rc = cli_usage("open: with --json the plaintext needs"
+			    " --out FILE (standard output carries the"
+			    " document)");
+			goto done;
+		}
+		if (mb.len > 0 && (fwrite(mb.b, 1, mb.len, stdout) != mb.len ||
+		    fflush(stdout) != 0)) {
+			rc = cli_fail(KITH_EIO, "cannot write the plaintext");
+			goto done;
+		}
+	}
+	say_opened(&r, out);
+	if (r.roster_updated || r.group_stored)
+		cli_agent_poke(hm);
+	rc = 0;
+done:
+	if (pt != NULL && out == NULL)
+		fclose(pt);
+	mb_free(&mb);
+	if (in != NULL && in != stdin)
+		fclose(in);
+	seal_open_free(&r);
+	home_close(hm);
+	return (rc);
+}
+
+/* ---- kith group ----------------------------------------------------------- */
+
+static int
+group_create(int argc, char **argv)
+{
+	struct seal_peer *mem = NULL;
+	struct seal_group *g = NULL;
+	struct home *hm = NULL;
+	struct tmpout t;
+	const char *name = NULL, *out = NULL;
+	FILE *envf;
+	size_t n = 0, i;
+	int rc, armour = -1;
+	char gid[2 * SEAL_GIDLEN + 1];
+	json_t *arr;
+
+	if ((mem = calloc((size_t)argc, sizeof(*mem))) == NULL)
+		return (cli_fail(KITH_ENOMEM, "group"));
+	for (i = 1; i < (size_t)argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0) {
+			fputs(group_usage, stdout);
+			free(mem);
+			return (0);
+		} else if (strcmp(a, "--member") == 0 &&
+		    i + 1 < (size_t)argc) {
+			n++;	/* resolved once the home is open */
+			i++;
+		}
+		else if (strcmp(a, "--out") == 0 && i + 1 < (size_t)argc)
+			out = argv[++i];
+		else if (strcmp(a, "--armour") == 0 ||
+		    strcmp(a, "--armor") == 0)
+			armour = 1;
+		else if (strcmp(a, "--binary") == 0)
+			armour = 0;
+		else if (a[0] == '-' && a[1] != '\0') {
+			free(mem);
+			return (cli_usage("group create: unknown option or"
+			    " missing value '%s'", a));
+		} else if (name == NULL)
+			name = a;
+		else {
+			free(mem);
+			return (cli_usage("group create: one NAME"));
+		}
+	}
+	if (name == NULL || n == 0) {
+		free(mem);
+		return (cli_usage("usage: kith group create NAME --member"
+		    " CONTACT... [--out FILE]"));
+	}
+	if (armour < 0)
+		armour = out == NULL;
+	if (cli.json && out == NULL) {
+		free(mem);
+		return (cli_usage("group create: with --json the envelope needs"
+		    " --out FILE"));
+	}
+	if (cli_open(0, &hm) != 0) {
+		free(mem);
+		return (1);
+	}
+	if ((rc = need_account(hm)) != 0)
+		goto done;
+	n = 0;
+	for (i = 1; i < (size_t)argc; i++)
+		if (strcmp(argv[i], "--member") == 0 && i + 1 < (size_t)argc) {
+			if ((rc = find_peer(hm, argv[++i], &mem[n])) != 0)
+				goto done;
+			n++;
+		} else if (strcmp(argv[i], "--out") == 0)
+			i++;
+	if ((rc = out_begin(out, &t, &envf)) != 0)
+		goto done;
+	rc = seal_group_create(hm, name, mem, n, envf, armour, &g);
+	if (rc == 0 && out != NULL)
+		rc = tmp_commit(&t);
+	if (rc != 0) {
+		tmp_drop(&t);
+		rc = rc == KITH_EEXIST ? cli_usage("a group named '%s' is held"
+		    " already", name) : rc == KITH_EINVAL ? cli_usage("group"
+		    " create: a name of 1 to %d bytes of text, and at most %d"
+		    " members", SEAL_ALIASMAX, SEAL_GROUPMAX - 1) :
+		    cli_fail(rc, "group create");
+		goto done;
+	}
+	kith_hex(g->gid, SEAL_GIDLEN, gid);
+	if (cli.json) {
+		arr = json_array();
+		for (i = 0; i < g->nmem; i++) {
+			char a[65];
+
+			kith_hex(g->mem[i].account_pk, 32, a);
+			json_array_append_new(arr, json_pack("{s:s, s:s}",
+			    "account", a, "alias", g->mem[i].alias));
+		}
+		cli_json_out(json_pack("{s:b, s:{s:s, s:s, s:o}, s:s?}", "ok",
+		    1, "group", "name", g->name, "id", gid, "members", arr,
+		    "file", out));
+	} else
+		fprintf(stderr, "kith: group '%s' (%zu members with you):"
+		    " give each member the envelope%s%s to open with 'kith"
+		    " open'\n", g->name, g->nmem, out != NULL ? " " : "",
+		    out != NULL ? out : "");
+	rc = 0;
+done:
+	for (i = 0; i < n; i++)
+		seal_peer_free(&mem[i]);
+	free(mem);
+	seal_group_free(g);
+	home_close(hm);
+	return (rc);
+}
+
+static int
+group_list(int argc, char **argv)
+{
+	struct home *hm = NULL;
+	json_t *arr, *e, *m;
+	size_t i, j;
+	int rc;
+
+	if (argc > 1) {
+		if (strcmp(argv[1], "--help") == 0) {
+			fputs(group_usage, stdout);
+			return (0);
+		}
+		return (cli_usage("group list: unexpected '%s'", argv[1]));
+	}
+	if (cli_open(0, &hm) != 0)
+		return (1);
+	if ((rc = need_account(hm)) != 0)
+		goto done;
+	if ((rc = seal_groups(hm, &arr)) != 0) {
+		rc = cli_fail(rc, "cannot read the store");
+		goto done;
+	}
+	if (cli.json)
+		cli_json_out(json_pack("{s:b, s:o}", "ok", 1, "groups", arr));
+	else {
+		if (json_array_size(arr) == 0)
+			printf("No groups: 'kith group create NAME --member"
+			    " CONTACT...' makes one.\n");
+		json_array_foreach(arr, i, e) {
+			printf("%s  %s:", json_string_value(json_object_get(e,
+			    "id")), json_string_value(json_object_get(e,
+			    "name")));
+			json_array_foreach(json_object_get(e, "members"), j,
+			    m)
+				printf(" %s", json_string_value(
+				    json_object_get(m, "alias")));
+			printf("\n");
+		}
+		json_decref(arr);
+	}
+done:
+	home_close(hm);
+	return (rc);
+}
+
+int
+cmd_group(int argc, char **argv)
+{
+
+	if (argc >= 2 && strcmp(argv[1], "create") == 0)
+		return (group_create(argc - 1, argv + 1));
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return (group_list(argc - 1, argv + 1));
+	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+		fputs(group_usage, stdout);
+		return (0);
+	}
+	return (cli_usage("usage: kith group create|list ...; see kith"
+	    " group --help"));
+}

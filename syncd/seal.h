@@ -1,0 +1,167 @@
+/*
+ * seal.h: envelopes sealed for verified contacts (kith seal / kith open),
+ * and the group keys a set of contacts share.
+ *
+ * An envelope (docs/PROTOCOL.md §15) wraps a random file key to every
+ * active device of each recipient account, as the sender last learned
+ * its roster, and to the sender's own devices; the body streams in 64 KiB
+ * secretstream frames, and the sender's device signs the header and a
+ * hash of everything it sealed.  Opening checks, in order: a stanza that
+ * opens, the sender (a verified contact, this account, or a member of the
+ * group it was sealed to), its device's standing in the newest roster
+ * known, every frame, then the signature: plaintext handed out before
+ * seal_open returns 0 is not yet authentic, and must not be used.
+ */
+#ifndef KITH_SEAL_H
+#define KITH_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "home.h"
+#include "roster.h"
+
+#define SEAL_CHUNK 65536		/* plaintext per body frame */
+#define SEAL_STANZALEN 80
+#define SEAL_MAXSTANZA 1024
+#define SEAL_MAXTO 255			/* accounts named in one envelope */
+#define SEAL_MAXBLOCK 65536		/* the sender block */
+#define SEAL_GIDLEN 16
+#define SEAL_NAMEMAX 255		/* a file name carried */
+#define SEAL_GROUPMAX 64		/* members of a group */
+#define SEAL_GROUPDOCMAX ((size_t)8 << 20)
+#define SEAL_ALIASMAX 64
+
+enum { SEAL_KIND_DATA = 0, SEAL_KIND_GROUP = 1 };
+
+/* How an account is known. */
+enum { SEAL_SELF = 1, SEAL_CONTACT = 2, SEAL_INTRODUCED = 3 };
+
+/* An account sealed for, or a sender, as this device knows it. */
+struct seal_peer {
+	uint8_t account_pk[32];
+	char alias[SEAL_ALIASMAX + 1];
+	int how;			/* SEAL_SELF, SEAL_CONTACT, ... */
+	struct roster *roster;		/* the newest known, or NULL */
+	uint64_t roster_at;		/* when it was learned */
+	int has_dev;			/* no roster: the device met */
+	struct roster_dev dev;
+	char introduced_by[SEAL_ALIASMAX + 1];	/* SEAL_INTRODUCED */
+};
+
+/* A group key shared by contacts. */
+struct seal_group {
+	uint8_t gid[SEAL_GIDLEN];
+	char name[SEAL_ALIASMAX + 1];
+	uint8_t *key;			/* 32 bytes, sodium_malloc */
+	uint8_t creator[32];
+	size_t nmem;
+	struct {
+		uint8_t account_pk[32];
+		char alias[SEAL_ALIASMAX + 1];
+	} mem[SEAL_GROUPMAX];
+};
+
+struct seal_opts {
+	const struct seal_peer *to;	/* recipients (not this account) */
+	size_t nto;
+	int self;			/* also this account's devices */
+	const struct seal_group *group;	/* or NULL */
+	const char *name;		/* file name to carry, or NULL */
+	int armour;
+};
+
+/* What an envelope said, once it opened. */
+struct seal_opened {
+	int kind;
+	uint64_t time;
+	struct seal_peer sender;
+	struct roster_dev dev;		/* the sender's device */
+	size_t nto;
+	uint8_t to[SEAL_MAXTO][32];
+	int has_group;
+	uint8_t gid[SEAL_GIDLEN];
+	char group[SEAL_ALIASMAX + 1];	/* its name, when held */
+	char name[SEAL_NAMEMAX + 1];
+	uint64_t bytes;			/* plaintext */
+	int roster_updated;		/* a newer roster of the sender kept */
+	int group_stored;		/* kind 1: the group is new here */
+	int armour;
+	unsigned nstanza;
+};
+
+/**
+ * seal_peer_find(hm, name, p): the verified contact ${name}: an alias, the
+ * fingerprint "xxxx-xxxx-xxxx", or at least 8 hex digits of the account
+ * key; with its newest roster known (cards, envelopes).  Returns 0 (free
+ * with seal_peer_free), KITH_ENOENT, KITH_EAMBIGUOUS (several contacts),
+ * KITH_EFORK (two rosters of one version known) or a store error.
+ */
+int seal_peer_find(struct home *hm, const char *name, struct seal_peer *p);
+
+/**
+ * seal_peer_free(p): what a peer holds.
+ */
+void seal_peer_free(struct seal_peer *p);
+
+/**
+ * seal_group_find(hm, name, g): the group ${name} (or its id in hex).
+ * Returns 0 (seal_group_free it), KITH_ENOENT or KITH_EAMBIGUOUS.
+ */
+int seal_group_find(struct home *hm, const char *name, struct seal_group **g);
+
+/**
+ * seal_group_free(g): wipe and free; NULL does nothing.
+ */
+void seal_group_free(struct seal_group *g);
+
+/**
+ * seal_groups(hm, out): the groups held, as a JSON array of {name, id,
+ * creator, members [{account, alias}], at} (never the key).
+ */
+int seal_groups(struct home *hm, json_t **out);
+
+/**
+ * seal_write(hm, o, in, out, bytes): seal what ${in} holds (to its end)
+ * for ${o}, writing the envelope to ${out} (armoured with o->armour).
+ * *${bytes} is the plaintext length.  Memory is flat for any size.
+ * Returns 0, KITH_EINVAL (no recipient, too many), KITH_ELOCKED, KITH_EIO
+ * (reading or writing), or a store error.
+ */
+int seal_write(struct home *hm, const struct seal_opts *o, FILE *in,
+    FILE *out, uint64_t *bytes);
+
+/**
+ * seal_group_create(hm, name, members, n, out, armour, g): a new group
+ * key for this account and ${members} (verified contacts), recorded here
+ * (and, by sync, on every device of the account), and an envelope of kind
+ * "group" to ${out} that each member opens with 'kith open' to get it.
+ * *${g} is the group (seal_group_free it), may be NULL.  Returns 0,
+ * KITH_EEXIST (a group of that name), KITH_EINVAL, or seal_write's errors.
+ */
+int seal_group_create(struct home *hm, const char *name,
+    const struct seal_peer *members, size_t n, FILE *out, int armour,
+    struct seal_group **g);
+
+/**
+ * seal_open(hm, in, out, res): open the envelope (binary or armoured) that
+ * ${in} holds, writing its plaintext to ${out} as it goes (a kind-"group"
+ * envelope writes nothing there; its group is recorded).  The plaintext is
+ * authentic only when this returns 0: on any other return the caller must
+ * discard what reached ${out}.  A newer roster the sender carried is kept
+ * (kith:contact-roster).  Returns 0, KITH_ENOTKITH (not an envelope),
+ * KITH_EVERSION, KITH_EFORMAT, KITH_ETRUNC (cut short), KITH_ENOTFORME,
+ * KITH_ENOTCONTACT, KITH_ECRYPTO (tampered, or the signature), KITH_EFORK,
+ * KITH_EREVOKED, KITH_ENOTMEMBER (the sender's device), KITH_EROSTER,
+ * KITH_ELOCKED, KITH_EIO.  res->sender is set from KITH_ENOTCONTACT on
+ * (seal_peer_free it in every case).
+ */
+int seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res);
+
+/**
+ * seal_open_free(res): what an opened envelope holds.
+ */
+void seal_open_free(struct seal_opened *res);
+
+#endif
