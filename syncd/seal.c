@@ -817,7 +817,8 @@ sender_block(struct home *hm, int kind, const uint8_t (*to)[32], size_t nto,
 		off += SEAL_GIDLEN;
 	}
 	b[off++] = (uint8_t)fl;
-	memcpy(b + off, name, fl);
+	if (fl > 0)
+		memcpy(b + off, name, fl);
 	*len = off + fl;
 	return (0);
 }
@@ -1286,12 +1287,13 @@ check_sender(struct home *hm, struct book *b, const struct sblock *sb,
 		}
 		if (p->how != SEAL_INTRODUCED)
 			return (KITH_ENOTCONTACT);
-		for (i = 0; i < g->nmem; i++)
-			if (memcmp(g->mem[i].account_pk, g->creator, 32) ==
-			    0)	/* not secret */
-				snprintf(p->introduced_by,
-				    sizeof(p->introduced_by), "%s",
-				    g->mem[i].alias);
+		/* The creator, by the alias this account knows them by. */
+		kith_hex(g->creator, 32, acct);
+		m = json_object_get(b->contacts, acct);
+		snprintf(p->introduced_by, sizeof(p->introduced_by), "%s",
+		    json_string_value(json_object_get(m, "alias")) != NULL ?
+		    json_string_value(json_object_get(m, "alias")) : acct);
+		kith_hex(sb->account, 32, acct);
 	} else
 		return (KITH_ENOTCONTACT);
 	/* The device, certified by the account. */

@@ -57,106 +57,15 @@
 #include "noise.h"
 #include "roster.h"
 #include "store.h"
+#include "testacct.h"
 
-static const uint8_t PASS[] = "correct horse battery staple";
+#define PASS ACCT_PASS
 #define URI "https://chat.example.org/join"
 
 static struct home *alice, *bob, *carol, *alice2;
-static char *dirs[8];
-static size_t ndirs;
 static uint8_t *alice_sk;		/* the account key, sodium_malloc */
 static uint8_t *roster_v1;		/* alice's first roster (without alice2) */
 static size_t roster_v1_len;
-
-static char *
-tmpdir(const char *tag)
-{
-	char *d = malloc(64);
-
-	if (d == NULL)
-		abort();
-	snprintf(d, 64, "/tmp/kith-test-contacts-%s-XXXXXX", tag);
-	if (mkdtemp(d) == NULL)
-		abort();
-	dirs[ndirs++] = d;
-	return (d);
-}
-
-static void
-rmdirs(void)
-{
-	char cmd[128];
-	size_t i;
-
-	for (i = 0; i < ndirs; i++) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dirs[i]);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", dirs[i]);
-		free(dirs[i]);
-	}
-}
-
-static struct home *
-new_account(const char *name)
-{
-	struct home *hm;
-	char rec[RECOVERY_TEXTLEN];
-
-	if (home_open(tmpdir(name), 1, &hm) != 0) {
-		fprintf(stderr, "cannot make a home for %s\n", name);
-		exit(1);
-	}
-	if (home_init_account(hm, name, PASS, sizeof(PASS) - 1, rec) != 0) {
-		fprintf(stderr, "cannot make the account %s\n", name);
-		exit(1);
-	}
-	sodium_memzero(rec, sizeof(rec));
-	return (hm);
-}
-
-/*
- * Alice's second device: added to her roster, then given what pair.c's
- * joiner takes in (certificate, history keys, account, roster) in one
- * transaction.
- */
-static struct home *
-enrol_second(void)
-{
-	uint8_t cert[CERT_MAXLEN], sp[ACCOUNT_SEALED_LEN], *sr = NULL;
-	uint8_t *keys = NULL;
-	struct roster *r;
-	struct home *hm;
-	size_t certlen, srlen = 0, klen;
-	const char name[] = "alice-tablet";
-
-	if (home_open(tmpdir("alice2"), 1, &hm) != 0)
-		return (NULL);
-	CHECK_RC(roster_next(alice->roster, &r), 0);
-	CHECK_RC(roster_add(r, hm->dk->sign_pk, hm->dk->kx_pk, name,
-	    alice->dk->sign_pk), 0);
-	CHECK_RC(home_roster_commit(alice, r, alice_sk, 0, NULL), 0);
-	CHECK_RC(cert_make(alice_sk, roster_find_sign(alice->roster,
-	    hm->dk->sign_pk), cert, &certlen), 0);
-	CHECK_RC(hist_keys_export(alice->h, &keys, &klen), 0);
-	CHECK_RC(home_seal(alice, sp), 0);
-	CHECK_RC(store_meta_get(alice->st, "sealed_recovery", &sr, &srlen),
-	    0);
-	CHECK(srlen == ACCOUNT_SEALED_LEN);
-	CHECK_RC(roster_decode(alice->roster->blob, alice->roster->bloblen,
-	    alice->account_pk, &r), 0);
-	CHECK_RC(store_begin(hm->st), 0);
-	CHECK_RC(store_meta_put(hm->st, "cert", cert, certlen), 0);
-	CHECK_RC(hist_keys_import(hm->st, hm->dk, keys, klen), 0);
-	CHECK_RC(home_adopt_account(hm, alice->account_pk, sp, sr), 0);
-	CHECK_RC(home_set_name(hm, name), 0);
-	CHECK_RC(home_roster_install(hm, r, sp), 0);
-	CHECK_RC(store_commit(hm->st), 0);
-	CHECK_RC(home_load_hist(hm), 0);
-	sodium_free(keys);
-	free(sr);
-	CHECK(hm->roster != NULL && hm->h != NULL);
-	return (hm);
-}
 
 /* An invitation made as cmd_invite.c's invite_create makes one. */
 static int
@@ -1098,9 +1007,9 @@ main(void)
 
 	if (sodium_init() < 0)
 		return (1);
-	alice = new_account("alice");
-	bob = new_account("bob");
-	carol = new_account("carol");
+	alice = acct_new("contacts", "alice");
+	bob = acct_new("contacts", "bob");
+	carol = acct_new("contacts", "carol");
 	if ((roster_v1 = malloc(alice->roster->bloblen)) == NULL)
 		return (1);
 	memcpy(roster_v1, alice->roster->blob, alice->roster->bloblen);
@@ -1109,7 +1018,8 @@ main(void)
 		fprintf(stderr, "cannot unseal alice's account key\n");
 		return (1);
 	}
-	if ((alice2 = enrol_second()) == NULL) {
+	if ((alice2 = acct_enrol("contacts", alice, alice_sk,
+	    "alice-tablet")) == NULL) {
 		fprintf(stderr, "cannot enrol alice's second device\n");
 		return (1);
 	}
@@ -1119,7 +1029,8 @@ main(void)
 		struct invitation inv;
 		char text[INVITE_MAXTEXT];
 
-		CHECK_RC(home_open(tmpdir("bare"), 1, &bare), 0);
+		CHECK_RC(home_open(acct_tmpdir("contacts", "bare"), 1,
+		    &bare), 0);
 		CHECK_RC(make_inv(bare, "x", 1, in_hours(1), &inv, text),
 		    KITH_ENOACCOUNT);
 		home_close(bare);
@@ -1139,7 +1050,7 @@ main(void)
 	home_close(carol);
 	home_close(bob);
 	home_close(alice);
-	rmdirs();
+	acct_cleanup();
 	printf("contacts: %d checks passed, %d failed\n", npass, nfail);
 	return (nfail == 0 ? 0 : 1);
 }
