@@ -2,6 +2,8 @@
  * seal.c: envelopes for verified contacts, and group keys
  * (docs/PROTOCOL.md §15).
  */
+#define _GNU_SOURCE		/* fopencookie */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1575,4 +1577,145 @@ seal_open_free(struct seal_opened *res)
 {
 
 	seal_peer_free(&res->sender);
+}
+
+/* ---- descriptions and sinks ---------------------------------------------- */
+
+static void
+seal_sink_free_buf(struct seal_sink *s)
+{
+
+	if (s->b != NULL) {
+		sodium_memzero(s->b, s->cap);
+		free(s->b);
+	}
+	s->b = NULL;
+	s->cap = 0;
+}
+
+static json_t *
+fp_json(const uint8_t pk[32])
+{
+	char fp[15];
+
+	pair_fingerprint(pk, fp);
+	return (json_string(fp));
+}
+
+json_t *
+seal_peer_json(const struct seal_peer *p, uint64_t now)
+{
+	size_t ndev = 0, i;
+
+	if (p->roster != NULL) {
+		for (i = 0; i < p->roster->ndev; i++)
+			ndev += p->roster->dev[i].status == ROSTER_ACTIVE;
+	} else
+		ndev = (size_t)p->has_dev;
+	return (json_pack("{s:s, s:o, s:o, s:s, s:I, s:I, s:I}", "alias",
+	    p->alias, "fingerprint", fp_json(p->account_pk), "account",
+	    hexstr(p->account_pk, 32), "key", p->roster != NULL ? "roster" :
+	    "device", "devices", (json_int_t)ndev, "roster_version",
+	    (json_int_t)(p->roster != NULL ? p->roster->version : 0),
+	    "roster_age", (json_int_t)(p->roster_at != 0 && now >
+	    p->roster_at ? now - p->roster_at : 0)));
+}
+
+static const char *
+how_str(int how)
+{
+
+	switch (how) {
+	case SEAL_SELF:
+		return ("self");
+	case SEAL_CONTACT:
+		return ("contact");
+	default:
+		return ("introduced");
+	}
+}
+
+json_t *
+seal_opened_json(const struct seal_opened *r)
+{
+	json_t *doc, *to;
+	size_t i;
+
+	to = json_array();
+	for (i = 0; i < r->nto; i++)
+		json_array_append_new(to, hexstr(r->to[i], 32));
+	doc = json_pack("{s:s, s:I, s:I, s:{s:s, s:o, s:o, s:o, s:s, s:b,"
+	    " s:s}, s:o, s:s?, s:b}", "kind", r->kind == SEAL_KIND_GROUP ?
+	    "group" : "data", "bytes", (json_int_t)(r->kind ==
+	    SEAL_KIND_GROUP ? 0 : r->bytes), "time", (json_int_t)r->time,
+	    "sender", "alias", r->sender.alias, "fingerprint",
+	    fp_json(r->sender.account_pk), "account",
+	    hexstr(r->sender.account_pk, 32), "device", hexstr(r->dev.sign_pk,
+	    32), "device_name", r->dev.name, "verified", r->sender.how !=
+	    SEAL_INTRODUCED, "how", how_str(r->sender.how), "recipients", to,
+	    "name", r->name[0] != '\0' ? r->name : NULL, "roster_updated",
+	    r->roster_updated);
+	if (doc != NULL && r->sender.how == SEAL_INTRODUCED)
+		json_object_set_new(json_object_get(doc, "sender"),
+		    "introduced_by", json_string(r->sender.introduced_by));
+	if (doc != NULL && r->has_group)
+		json_object_set_new(doc, "group", json_pack("{s:s, s:o, s:b}",
+		    "name", r->group, "id", hexstr(r->gid, SEAL_GIDLEN),
+		    "stored", r->group_stored));
+	return (doc);
+}
+
+static ssize_t
+sink_write(void *arg, const char *p, size_t n)
+{
+	struct seal_sink *s = arg;
+	size_t ncap;
+	uint8_t *nb;
+
+	if (n > s->max - s->len) {
+		s->over = 1;
+		errno = EFBIG;
+		return (-1);
+	}
+	if (s->len + n > s->cap) {
+		ncap = s->cap == 0 ? 65536 : s->cap;
+		while (ncap < s->len + n)
+			ncap *= 2;
+		if (ncap > s->max)
+			ncap = s->max;
+		if ((nb = malloc(ncap)) == NULL) {
+			errno = ENOMEM;
+			return (-1);
+		}
+		/* No copy of the plaintext left behind in freed memory. */
+		if (s->len > 0)
+			memcpy(nb, s->b, s->len);
+		seal_sink_free_buf(s);
+		s->b = nb;
+		s->cap = ncap;
+	}
+	memcpy(s->b + s->len, p, n);
+	s->len += n;
+	return ((ssize_t)n);
+}
+
+FILE *
+seal_sink_open(struct seal_sink *s, size_t max)
+{
+	cookie_io_functions_t io = { NULL, sink_write, NULL, NULL };
+	FILE *f;
+
+	memset(s, 0, sizeof(*s));
+	s->max = max;
+	if ((f = fopencookie(s, "w", io)) != NULL)
+		setvbuf(f, NULL, _IONBF, 0);
+	return (f);
+}
+
+void
+seal_sink_free(struct seal_sink *s)
+{
+
+	seal_sink_free_buf(s);
+	memset(s, 0, sizeof(*s));
 }

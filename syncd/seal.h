@@ -166,4 +166,38 @@ int seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res);
  */
 void seal_open_free(struct seal_opened *res);
 
+/**
+ * seal_peer_json(p, now): a recipient as the seal commands describe it:
+ * {alias, fingerprint, account, key ("roster" or "device"), devices,
+ * roster_version, roster_age}.
+ */
+json_t *seal_peer_json(const struct seal_peer *p, uint64_t now);
+
+/**
+ * seal_opened_json(r): what an opened envelope said (docs/CLI.md, kith
+ * open): {kind, bytes, time, sender {...}, recipients, name?,
+ * roster_updated, group?}, without "ok" and "file".
+ */
+json_t *seal_opened_json(const struct seal_opened *r);
+
+/* A plaintext sink in memory: grows up to a bound, wiped when it moves
+ * or is freed (an open_memstream would leave copies behind). */
+struct seal_sink {
+	uint8_t *b;
+	size_t len, cap, max;
+	int over;		/* a write went past max */
+};
+
+/**
+ * seal_sink_open(s, max): a FILE writing into ${s} (zeroed first), at
+ * most ${max} bytes; a write past it fails with s->over set.  fclose it,
+ * then seal_sink_free.
+ */
+FILE *seal_sink_open(struct seal_sink *s, size_t max);
+
+/**
+ * seal_sink_free(s): wipe and free what ${s} holds.
+ */
+void seal_sink_free(struct seal_sink *s);
+
 #endif

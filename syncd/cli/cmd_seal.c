@@ -2,7 +2,6 @@
  * kith seal, kith open, kith group: envelopes for verified contacts
  * (docs/PROTOCOL.md §15, docs/CLI.md).
  */
-#define _GNU_SOURCE		/* fopencookie */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -143,84 +142,7 @@ tmp_commit(struct tmpout *t)
 	return (0);
 }
 
-/* ---- a bounded plaintext buffer, wiped ---------------------------------- */
-
-struct membuf {
-	uint8_t *b;
-	size_t len, cap, max;
-	int over;
-};
-
-static ssize_t
-mb_write(void *arg, const char *p, size_t n)
-{
-	struct membuf *m = arg;
-	size_t ncap;
-	uint8_t *nb;
-
-	if (n > m->max - m->len) {
-		m->over = 1;
-		errno = EFBIG;
-		return (-1);
-	}
-	if (m->len + n > m->cap) {
-		ncap = m->cap == 0 ? 65536 : m->cap;
-		while (ncap < m->len + n)
-			ncap *= 2;
-		if (ncap > m->max)
-			ncap = m->max;
-		if ((nb = malloc(ncap)) == NULL) {
-			errno = ENOMEM;
-			return (-1);
-		}
-		/* No copy of the plaintext left behind in freed memory. */
-		if (m->len > 0)
-			memcpy(nb, m->b, m->len);
-		if (m->b != NULL) {
-			sodium_memzero(m->b, m->cap);
-			free(m->b);
-		}
-		m->b = nb;
-		m->cap = ncap;
-	}
-	memcpy(m->b + m->len, p, n);
-	m->len += n;
-	return ((ssize_t)n);
-}
-
-static void
-mb_free(struct membuf *m)
-{
-
-	if (m->b != NULL) {
-		sodium_memzero(m->b, m->cap);
-		free(m->b);
-	}
-	memset(m, 0, sizeof(*m));
-}
-
 /* ---- kith seal ---------------------------------------------------------- */
-
-static json_t *
-peer_json(const struct seal_peer *p, uint64_t now)
-{
-	char acct[65];
-	size_t ndev = 0, i;
-
-	kith_hex(p->account_pk, 32, acct);
-	if (p->roster != NULL) {
-		for (i = 0; i < p->roster->ndev; i++)
-			ndev += p->roster->dev[i].status == ROSTER_ACTIVE;
-	} else
-		ndev = p->has_dev;
-	return (json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "alias",
-	    p->alias, "fingerprint", fp_of(p->account_pk), "account", acct,
-	    "key", p->roster != NULL ? "roster" : "device", "devices",
-	    (json_int_t)ndev, "roster_version", (json_int_t)(p->roster !=
-	    NULL ? p->roster->version : 0), "roster_age", (json_int_t)(
-	    p->roster_at != 0 && now > p->roster_at ? now - p->roster_at :
-	    0)));
-}
 
 /* A contact named on the command line, or the failure printed. */
 static int
@@ -257,7 +179,7 @@ say_sealed(const struct seal_opts *o, const char *file, uint64_t bytes,
 	size_t i;
 
 	for (i = 0; i < o->nto; i++)
-		json_array_append_new(arr, peer_json(&o->to[i], now));
+		json_array_append_new(arr, seal_peer_json(&o->to[i], now));
 	if (cli.json) {
 		doc = json_pack("{s:b, s:s?, s:I, s:b, s:o, s:b}", "ok", 1,
 		    "file", file, "bytes", (json_int_t)bytes, "armour",
@@ -470,59 +392,17 @@ done:
 
 /* ---- kith open ---------------------------------------------------------- */
 
-static const char *
-how_str(int how)
-{
-
-	switch (how) {
-	case SEAL_SELF:
-		return ("self");
-	case SEAL_CONTACT:
-		return ("contact");
-	default:
-		return ("introduced");
-	}
-}
-
 static void
 say_opened(const struct seal_opened *r, const char *out)
 {
-	char acct[65], dev[65], gid[2 * SEAL_GIDLEN + 1];
-	json_t *doc, *to;
-	size_t i;
+	json_t *doc;
 
-	kith_hex(r->sender.account_pk, 32, acct);
-	kith_hex(r->dev.sign_pk, 32, dev);
 	if (cli.json) {
-		to = json_array();
-		for (i = 0; i < r->nto; i++) {
-			char a[65];
+		json_t *body = seal_opened_json(r);
 
-			kith_hex(r->to[i], 32, a);
-			json_array_append_new(to, json_string(a));
-		}
-		doc = json_pack("{s:b, s:s?, s:s, s:I, s:I, s:{s:s, s:s,"
-		    " s:s, s:s, s:s, s:b, s:s}, s:o, s:s?, s:b}", "ok", 1,
-		    "file", out, "kind", r->kind == SEAL_KIND_GROUP ? "group" :
-		    "data", "bytes", (json_int_t)(r->kind == SEAL_KIND_GROUP ?
-		    0 : r->bytes), "time", (json_int_t)r->time, "sender",
-		    "alias", r->sender.alias, "fingerprint",
-		    fp_of(r->sender.account_pk), "account", acct, "device",
-		    dev, "device_name", r->dev.name, "verified",
-		    r->sender.how != SEAL_INTRODUCED, "how",
-		    how_str(r->sender.how), "recipients", to, "name",
-		    r->name[0] != '\0' ? r->name : NULL, "roster_updated",
-		    r->roster_updated);
-		if (doc != NULL && r->sender.how == SEAL_INTRODUCED)
-			json_object_set_new(json_object_get(doc, "sender"),
-			    "introduced_by", json_string(
-			    r->sender.introduced_by));
-		if (doc != NULL && r->has_group) {
-			kith_hex(r->gid, SEAL_GIDLEN, gid);
-			json_object_set_new(doc, "group", json_pack("{s:s,"
-			    " s:s, s:b}", "name", r->group, "id", gid,
-			    "stored", r->group_stored));
-		}
+		doc = json_pack("{s:b, s:s?}", "ok", 1, "file", out);
+		json_object_update(doc, body);
+		json_decref(body);
 		cli_json_out(doc);
 		return;
 	}
@@ -599,9 +479,8 @@ cmd_open(int argc, char **argv)
 {
 	struct seal_opened r;
 	struct home *hm = NULL;
-	struct membuf mb;
+	struct seal_sink mb;
 	struct tmpout t;
-	cookie_io_functions_t io = { NULL, mb_write, NULL, NULL };
 	const char *file = NULL, *out = NULL, *what;
 	uint64_t maxbuf = MAXBUF_DEFAULT;
 	FILE *in = stdin, *pt = NULL;
@@ -646,12 +525,10 @@ cmd_open(int argc, char **argv)
 		if ((rc = out_begin(out, &t, &pt)) != 0)
 			goto done;
 	} else {
-		mb.max = (size_t)maxbuf;
-		if ((pt = fopencookie(&mb, "w", io)) == NULL) {
+		if ((pt = seal_sink_open(&mb, (size_t)maxbuf)) == NULL) {
 			rc = cli_fail(KITH_ENOMEM, "open");
 			goto done;
 		}
-		setvbuf(pt, NULL, _IONBF, 0);
 	}
 	rc = seal_open(hm, in, pt, &r);
 	if (rc == KITH_EIO && mb.over)
@@ -686,7 +563,7 @@ cmd_open(int argc, char **argv)
 done:
 	if (pt != NULL && out == NULL)
 		fclose(pt);
-	mb_free(&mb);
+	seal_sink_free(&mb);
 	if (in != NULL && in != stdin)
 		fclose(in);
 	seal_open_free(&r);
