@@ -199,6 +199,11 @@ int ctl_start(struct agent *ag);
 void ctl_stop(struct agent *ag);
 void ctl_free(struct agent *ag);
 void ctl_publish(struct agent *ag, const char *kind, json_t *ev);
+/* ctlseal.c: the "seal" and "open" ops. */
+int ctl_op_seal(struct agent *ag, json_t *req, json_t *resp,
+    const char **code, const char **msg);
+int ctl_op_open(struct agent *ag, json_t *req, json_t *resp,
+    const char **code, const char **msg);
 int ctl_wants(const struct agent *ag, const char *kind);
 
 #endif

@@ -622,6 +622,10 @@ handle(struct client *c, const char *line, size_t len)
 		bk_poke(ag);
 	} else if (strcmp(o, "backup") == 0)
 		bk_poke(ag);
+	else if (strcmp(o, "seal") == 0)
+		rc = ctl_op_seal(ag, req, resp, &code, &msg);
+	else if (strcmp(o, "open") == 0)
+		rc = ctl_op_open(ag, req, resp, &code, &msg);
 	else {
 		code = "unknown_op";
 		msg = "unknown op: see docs/API.md";

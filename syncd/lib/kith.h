@@ -21,8 +21,7 @@
  * thread at a time.
  *
  * Names: everything public is kith_lib_*, kith_client_*, kith_roster_*,
- * kith_invitation_* or kith_free; later additions (sealing and opening
- * records, kith_seal_* / kith_open_*) take prefixes of their own.
+ * kith_invitation_*, kith_seal, kith_open or kith_free.
  */
 #ifndef KITH_H
 #define KITH_H
@@ -69,7 +68,11 @@ enum kith_lib_err {
 	KITH_LIB_EEXPIRED = -21,	/* the invitation expired */
 	KITH_LIB_EWRONGKIND = -22,	/* another kind of kith code, or an
 					   invitation to another service */
-	KITH_LIB_EINTERNAL = -23	/* any other failure inside kith */
+	KITH_LIB_EINTERNAL = -23,	/* any other failure inside kith */
+	KITH_LIB_ENOTCONTACT = -24,	/* sealed by someone who is not a
+					   verified contact */
+	KITH_LIB_ENOTFORME = -25,	/* not sealed for this device */
+	KITH_LIB_ETRUNC = -26		/* an envelope cut short */
 };
 
 /* The longest line (request, reply or event) the client sends or takes:
@@ -194,6 +197,49 @@ KITH_API int kith_roster_check(const void *roster, size_t len,
  */
 KITH_API int kith_invitation_check(const char *text, const void *roster,
     size_t rlen, const char *service, int64_t now, char **info_json);
+
+/* ---- sealing for contacts, through the agent ---------------------- */
+
+/* The most plaintext (and about the most envelope) one call takes:
+ * messages, not archives ('kith seal' and 'kith open' stream files). */
+#define KITH_SEAL_MAX ((size_t)16 << 20)
+
+/**
+ * kith_seal(c, opts_json, data, len, envelope, envlen, info_json): have
+ * the agent seal ${len} bytes of ${data} (at most KITH_SEAL_MAX) for
+ * verified contacts (docs/API.md, op "seal"; docs/PROTOCOL.md §15).
+ * ${opts_json} is a JSON object: "to" (an array of contacts: aliases,
+ * fingerprints or account hex) or "group" (a group's name), and optional
+ * "self" (default true: this account's devices open it too), "name" (a
+ * file name to carry) and "armour" (text instead of binary).
+ * *${envelope} (kith_free it) holds the envelope's *${envlen} bytes;
+ * *${info_json}, when ${info_json} is not NULL, the agent's reply (the
+ * recipients as known here, or why it refused; kith_free it).  Returns 0,
+ * KITH_LIB_EINVAL (not an object, a contact or group it does not know),
+ * KITH_LIB_EREVOKED (a recipient with no active device known),
+ * KITH_LIB_ETOOBIG, KITH_LIB_ELOCKED, or the errors of kith_client_call.
+ */
+KITH_API int kith_seal(kith_client *c, const char *opts_json,
+    const void *data, size_t len, void **envelope, size_t *envlen,
+    char **info_json);
+
+/**
+ * kith_open(c, envelope, len, data, datalen, info_json): have the agent
+ * check and open an envelope (binary or armoured) sealed for this device.
+ * The sender must be a verified contact (or this account, or a member of
+ * the group it was sealed for) whose device is active on the roster known
+ * here; every byte is checked before anything is returned.  *${data}
+ * (kith_free it; wiped first is the caller's choice: it is plaintext)
+ * holds *${datalen} bytes (none for a group's key, which the agent keeps);
+ * *${info_json}, when ${info_json} is not NULL, who sealed it and when
+ * (docs/API.md, op "open"), or the refusal.  Returns 0,
+ * KITH_LIB_EFORMAT (not an envelope), KITH_LIB_ENOTFORME,
+ * KITH_LIB_ENOTCONTACT, KITH_LIB_EFORGED (altered or re-addressed),
+ * KITH_LIB_ETRUNC, KITH_LIB_EREVOKED, KITH_LIB_ENOTMEMBER, KITH_LIB_EFORK,
+ * KITH_LIB_ETOOBIG, KITH_LIB_ELOCKED, or the errors of kith_client_call.
+ */
+KITH_API int kith_open(kith_client *c, const void *envelope, size_t len,
+    void **data, size_t *datalen, char **info_json);
 
 #ifdef __cplusplus
 }

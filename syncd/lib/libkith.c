@@ -50,6 +50,9 @@ kith_lib_strerror(int err)
 	case KITH_LIB_EWRONGKIND:	return ("a kith code of another kind, or"
 					    " for another service");
 	case KITH_LIB_EINTERNAL:	return ("internal error");
+	case KITH_LIB_ENOTCONTACT:	return ("not a verified contact");
+	case KITH_LIB_ENOTFORME:	return ("not sealed for this device");
+	case KITH_LIB_ETRUNC:		return ("cut short");
 	default:			return ("unknown error");
 	}
 }

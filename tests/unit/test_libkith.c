@@ -183,14 +183,14 @@ test_version_errors(void)
 	CHECK(strcmp(kith_lib_strerror(KITH_LIB_OK), "success") == 0);
 	/* Every code has its own message; anything else is unknown. */
 	dup = 0;
-	for (e = KITH_LIB_EINVAL; e >= KITH_LIB_EINTERNAL; e--) {
+	for (e = KITH_LIB_EINVAL; e >= KITH_LIB_ETRUNC; e--) {
 		m[-e] = kith_lib_strerror(e);
 		CHECK(strcmp(m[-e], "unknown error") != 0);
 		for (i = 1; i < -e; i++)
 			dup += strcmp(m[i], m[-e]) == 0;
 	}
 	CHECK(dup == 0);
-	CHECK(strcmp(kith_lib_strerror(KITH_LIB_EINTERNAL - 1),
+	CHECK(strcmp(kith_lib_strerror(KITH_LIB_ETRUNC - 1),
 	    "unknown error") == 0);
 	CHECK(strcmp(kith_lib_strerror(1), "unknown error") == 0);
 	CHECK(strcmp(kith_lib_strerror(KITH_LIB_ELOCKED),
@@ -490,6 +490,85 @@ refused(kith_client *c, const char *req, int want, const char *code)
 	json_decref(o);
 }
 
+/*
+ * kith_seal and kith_open through the agent: sealed for this account's own
+ * devices, opened back, and the same envelope opened by 'kith open';
+ * altered, cut, or no envelope at all: refused with the library's codes.
+ */
+static void
+test_seal_api(kith_client *c)
+{
+	static const char msg[] = "the figures for the meeting";
+	void *env = NULL, *data = NULL;
+	size_t envlen = 0, dlen = 0;
+	char *info = NULL, *out, path[320];
+	json_t *o;
+	FILE *f;
+
+	CHECK_RC(kith_seal(c, "{\"self\":true,\"name\":\"figures.txt\"}", msg,
+	    sizeof(msg) - 1, &env, &envlen, &info), 0);
+	CHECK(envlen > 100 && memcmp(env, "KITHSEAL", 8) == 0);
+	o = parse(info);
+	CHECK(json_integer_value(json_object_get(o, "bytes")) ==
+	    (json_int_t)sizeof(msg) - 1);
+	json_decref(o);
+	kith_free(info);
+	CHECK(memmem(env, envlen, "figures for", 11) == NULL);
+	CHECK_RC(kith_open(c, env, envlen, &data, &dlen, &info), 0);
+	CHECK(dlen == sizeof(msg) - 1 && memcmp(data, msg, dlen) == 0);
+	o = parse(info);
+	CHECK(strcmp(jstr(o, "sender", "how"), "self") == 0);
+	CHECK(strcmp(jstr(o, "sender", "account"), account) == 0);
+	CHECK(strcmp(jstr(o, "sender", "device"), device) == 0);
+	CHECK(strcmp(jstr(o, "name", NULL), "figures.txt") == 0);
+	json_decref(o);
+	kith_free(info);
+	kith_free(data);
+	/* The kith command opens what the library had sealed. */
+	snprintf(path, sizeof(path), "%s/env.kseal", tmp);
+	if ((f = fopen(path, "wb")) != NULL) {
+		CHECK(fwrite(env, 1, envlen, f) == envlen);
+		fclose(f);
+	}
+	out = run("%s --home %s open %s 2>/dev/null", kith, home, path);
+	CHECK(out != NULL && strcmp(out, msg) == 0);
+	free(out);
+	/* Altered in its signature frame, cut, not an envelope. */
+	((uint8_t *)env)[envlen - 30] ^= 0x04;
+	CHECK_RC(kith_open(c, env, envlen, &data, &dlen, &info),
+	    KITH_LIB_EFORGED);
+	CHECK(data == NULL && dlen == 0);
+	o = parse(info);
+	CHECK(strcmp(jstr(o, "error", "code"), "tampered") == 0);
+	json_decref(o);
+	kith_free(info);
+	((uint8_t *)env)[envlen - 30] ^= 0x04;
+	CHECK_RC(kith_open(c, env, envlen - 10, &data, &dlen, NULL),
+	    KITH_LIB_ETRUNC);
+	CHECK_RC(kith_open(c, "hello", 5, &data, &dlen, NULL),
+	    KITH_LIB_EFORMAT);
+	kith_free(env);
+	/* Armoured; and refusals before anything is sealed. */
+	CHECK_RC(kith_seal(c, "{\"armour\":true}", msg, sizeof(msg) - 1,
+	    &env, &envlen, NULL), 0);
+	CHECK(envlen > 36 && memcmp(env, "-----BEGIN KITH SEALED MESSAGE-----",
+	    35) == 0);
+	CHECK_RC(kith_open(c, env, envlen, &data, &dlen, NULL), 0);
+	CHECK(dlen == sizeof(msg) - 1 && memcmp(data, msg, dlen) == 0);
+	kith_free(data);
+	kith_free(env);
+	CHECK_RC(kith_seal(c, "{\"to\":[\"nobody\"]}", msg, 3, &env, &envlen,
+	    &info), KITH_LIB_EINVAL);
+	o = parse(info);
+	CHECK(strcmp(jstr(o, "error", "code"), "unknown_contact") == 0);
+	json_decref(o);
+	kith_free(info);
+	CHECK_RC(kith_seal(c, "[1]", msg, 3, &env, &envlen, NULL),
+	    KITH_LIB_EINVAL);
+	CHECK_RC(kith_seal(c, NULL, msg, KITH_SEAL_MAX + 1, &env, &envlen,
+	    NULL), KITH_LIB_ETOOBIG);
+}
+
 static void
 test_client(void)
 {
@@ -596,6 +675,8 @@ test_client(void)
 	CHECK(json_integer_value(json_object_get(o, "records")) == nrec + 2);
 	json_decref(o);
 	CHECK_RC(kith_client_next_event(c, 100, &ev), KITH_LIB_ETIMEOUT);
+
+	test_seal_api(c);
 
 	/* The agent goes: the connection is closed, and stays so. */
 	agent_stop();
