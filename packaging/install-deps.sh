@@ -19,7 +19,7 @@ PKGS=(
 	libqrencode-dev libzbar-dev libsqlite3-dev libjansson-dev
 	libpng-dev libjpeg-dev
 	avahi-daemon dbus-daemon dbus-bin iproute2 util-linux procps psmisc
-	valgrind python3 sqlite3 e2fsprogs faketime qrencode
+	valgrind python3 sqlite3 e2fsprogs faketime qrencode time
 	clang-tidy cppcheck
 	dpkg-dev debhelper lintian man-db systemd mandoc groff-base
 	bash-completion zsh
