@@ -390,18 +390,34 @@ seal_groups(struct home *hm, json_t **out)
 	struct book b;
 	const char *k;
 	json_t *o, *arr, *mem, *m, *e;
+	char me[65];
 	size_t i;
 	int rc;
 
 	if ((rc = book_load(hm, &b)) != 0)
 		return (rc);
+	kith_hex(hm->account_pk, 32, me);
 	arr = json_array();
 	json_object_foreach(b.groups, k, o) {
 		mem = json_array();
-		json_array_foreach(json_object_get(o, "members"), i, m)
-			json_array_append_new(mem, json_pack("{s:O, s:O}",
-			    "account", json_object_get(m, "account"), "alias",
-			    json_object_get(m, "alias")));
+		json_array_foreach(json_object_get(o, "members"), i, m) {
+			const char *a = json_string_value(json_object_get(m,
+			    "account"));
+			json_t *c = a != NULL ? json_object_get(b.contacts,
+			    a) : NULL, *al;
+
+			/* Named as this account knows them: "you", a
+			 * contact's alias, else the creator's name. */
+			if (a != NULL && strcmp(a, me) == 0)
+				al = json_string("you");
+			else if (json_is_string(json_object_get(c, "alias")))
+				al = json_incref(json_object_get(c, "alias"));
+			else
+				al = json_incref(json_object_get(m, "alias"));
+			json_array_append_new(mem, json_pack("{s:O, s:o,"
+			    " s:b}", "account", json_object_get(m,
+			    "account"), "alias", al, "contact", c != NULL));
+		}
 		e = json_pack("{s:O, s:s, s:O, s:o, s:O}", "name",
 		    json_object_get(o, "name"), "id", k, "creator",
 		    json_object_get(o, "creator"), "members", mem, "at",

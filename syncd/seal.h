@@ -120,7 +120,9 @@ void seal_group_free(struct seal_group *g);
 
 /**
  * seal_groups(hm, out): the groups held, as a JSON array of {name, id,
- * creator, members [{account, alias}], at} (never the key).
+ * creator, members [{account, alias, contact}], at} (never the key); a
+ * member is named "you", by this account's alias for the contact, or
+ * else by the name the group's creator gave.
  */
 int seal_groups(struct home *hm, json_t **out);
 

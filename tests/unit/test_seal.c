@@ -690,6 +690,21 @@ test_group(void)
 	CHECK_RC(seal_groups(c1, &list), 0);
 	CHECK(json_array_size(list) == 1 && json_object_get(json_array_get(
 	    list, 0), "key") == NULL);
+	{
+		/* Members as carol knows them: alice her contact, herself,
+		 * bob by the alias alice gave him. */
+		json_t *m = json_object_get(json_array_get(list, 0),
+		    "members");
+		const char *want[3] = { "alice", "bob", "you" };
+		size_t i, k, found = 0;
+
+		for (i = 0; i < json_array_size(m); i++)
+			for (k = 0; k < 3; k++)
+				found += strcmp(json_string_value(
+				    json_object_get(json_array_get(m, i),
+				    "alias")), want[k]) == 0;
+		CHECK(json_array_size(m) == 3 && found == 3);
+	}
 	json_decref(list);
 	/* Bob seals to the group: carol (not his contact) opens it, as
 	 * introduced by alice; dave cannot. */
