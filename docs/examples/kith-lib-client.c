@@ -11,6 +11,12 @@
  *       what a service runs on a member's roster (kith devices --export)
  *   kith-lib-client check-invitation TEXT [SERVICE_URI]
  *       what a service runs on an invitation (KITH-INVITE:...)
+ *   kith-lib-client [-H HOME] seal OPTS_JSON
+ *       seal standard input (at most 16 MiB) for contacts, e.g.
+ *       '{"to": ["bob"]}' or '{"self": true}'; the envelope on stdout
+ *   kith-lib-client [-H HOME] open
+ *       open the envelope on standard input; the plaintext on stdout,
+ *       who sealed it on standard error
  *
  * Exit status: 0 done, 1 refused (the reason on standard error), 2 usage.
  *
@@ -31,7 +37,9 @@ usage(void)
 	    "       kith-lib-client [-H HOME] watch [N]\n"
 	    "       kith-lib-client check-roster FILE ACCOUNT_HEX"
 	    " [DEVICE_HEX]\n"
-	    "       kith-lib-client check-invitation TEXT [SERVICE_URI]\n");
+	    "       kith-lib-client check-invitation TEXT [SERVICE_URI]\n"
+	    "       kith-lib-client [-H HOME] seal OPTS_JSON < IN > ENVELOPE\n"
+	    "       kith-lib-client [-H HOME] open < ENVELOPE > OUT\n");
 	return (2);
 }
 
@@ -140,6 +148,54 @@ check_invitation(const char *text, const char *service)
 	return (0);
 }
 
+/* All of standard input, up to KITH_SEAL_MAX and a little. */
+static char *
+slurp_stdin(size_t *len)
+{
+	size_t cap = KITH_SEAL_MAX + (1 << 20) + 1, k;
+	char *b = malloc(cap);
+
+	*len = 0;
+	if (b == NULL)
+		return (NULL);
+	while ((k = fread(b + *len, 1, cap - *len, stdin)) > 0)
+		*len += k;
+	return (b);
+}
+
+/* Seal or open standard input through the agent. */
+static int
+seal_open(const char *home, const char *opts)
+{
+	kith_client *c;
+	void *out = NULL;
+	size_t inlen, outlen = 0;
+	char *in, *info = NULL;
+	int rc;
+
+	if ((in = slurp_stdin(&inlen)) == NULL)
+		return (fail("reading standard input", KITH_LIB_ENOMEM));
+	if ((rc = kith_client_open(home, &c)) != 0) {
+		free(in);
+		return (fail("cannot reach the agent", rc));
+	}
+	if (opts != NULL)
+		rc = kith_seal(c, opts, in, inlen, &out, &outlen, &info);
+	else
+		rc = kith_open(c, in, inlen, &out, &outlen, &info);
+	free(in);
+	kith_client_close(c);
+	/* The agent's reply: who sealed it, or why it was refused. */
+	if (info != NULL)
+		fprintf(stderr, "%s\n", info);
+	kith_free(info);
+	if (rc != 0)
+		return (fail(opts != NULL ? "seal" : "open", rc));
+	fwrite(out, 1, outlen, stdout);
+	kith_free(out);
+	return (0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -157,6 +213,10 @@ main(int argc, char **argv)
 		return (call(home, argv[i + 1]));
 	if (strcmp(argv[i], "watch") == 0 && argc <= i + 2)
 		return (watch(home, argc == i + 2 ? atol(argv[i + 1]) : -1));
+	if (strcmp(argv[i], "seal") == 0 && argc == i + 2)
+		return (seal_open(home, argv[i + 1]));
+	if (strcmp(argv[i], "open") == 0 && argc == i + 1)
+		return (seal_open(home, NULL));
 	if (strcmp(argv[i], "check-roster") == 0 && home == NULL &&
 	    (argc == i + 3 || argc == i + 4))
 		return (check_roster(argv[i + 1], argv[i + 2],

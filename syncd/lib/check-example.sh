@@ -108,4 +108,17 @@ if out=$("$T/client" -H "$T/home" call '{"op":"launch"}' 2>/dev/null); then
 	fail "an unknown op was not refused"
 fi
 case "$out" in *'"unknown_op"'*) ;; *) fail "refusal without the agent's reply: $out" ;; esac
-echo "example built from the install via kith.pc ($flags), ran: roster accept, status, append, event, refusal"
+# Sealed for this account by the library, opened by it and by kith open;
+# altered, refused.
+printf 'for my devices only\n' > "$T/msg"
+"$T/client" -H "$T/home" seal '{"self": true}' < "$T/msg" > "$T/env" 2>/dev/null || fail "seal through the library"
+head -c 8 "$T/env" | grep -q KITHSEAL || fail "the library's envelope is not one"
+"$T/client" -H "$T/home" open < "$T/env" > "$T/back" 2>/dev/null || fail "open through the library"
+cmp -s "$T/msg" "$T/back" || fail "the library opened other bytes than it sealed"
+$K open "$T/env" 2>/dev/null | cmp -s "$T/msg" - || fail "kith open differs from what the library sealed"
+n=$(wc -c < "$T/env")
+{ head -c $((n - 40)) "$T/env"; printf 'x'; tail -c 39 "$T/env"; } > "$T/bad"
+if "$T/client" -H "$T/home" open < "$T/bad" > "$T/back" 2>/dev/null; then
+	fail "an altered envelope opened"
+fi
+echo "example built from the install via kith.pc ($flags), ran: roster accept, status, append, event, refusal, seal and open"
