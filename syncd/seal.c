@@ -32,6 +32,7 @@ static const uint8_t MAGIC[8] = { 'K', 'I', 'T', 'H', 'S', 'E', 'A', 'L' };
 #define ARMOUR_END "-----END KITH SEALED MESSAGE-----"
 #define ARMOUR_RAW 48			/* bytes per armour line (64 columns) */
 #define ARMOUR_LINEMAX 128
+#define ARMOUR_WIDEST 76		/* columns read at most */
 
 static const char CTX_HEADER[] = "kith seal header v1";
 static const char CTX_PAYLOAD[] = "kith seal payload v1";
@@ -322,7 +323,8 @@ group_of(json_t *o, struct seal_group **out)
 
 	if (gid == NULL || key == NULL || cr == NULL || nm == NULL ||
 	    !json_is_array(mem) || json_array_size(mem) > SEAL_GROUPMAX ||
-	    strlen(nm) > SEAL_ALIASMAX)
+	    strlen(nm) == 0 || strlen(nm) > SEAL_ALIASMAX ||
+	    !kith_text_ok(nm, strlen(nm)))
 		return (KITH_ECORRUPT);
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return (KITH_ENOMEM);
@@ -342,7 +344,9 @@ group_of(json_t *o, struct seal_group **out)
 		    "alias"));
 
 		if (a == NULL || kith_unhex(a, strlen(a),
-		    g->mem[i].account_pk, 32) != 0)
+		    g->mem[i].account_pk, 32) != 0 || (al != NULL &&
+		    (strlen(al) > SEAL_ALIASMAX || !kith_text_ok(al,
+		    strlen(al)))))
 			goto bad;
 		snprintf(g->mem[i].alias, sizeof(g->mem[i].alias), "%s",
 		    al != NULL ? al : "");
@@ -589,11 +593,13 @@ in_fill(struct in *r)
 		return (rc == 1 ? KITH_ETRUNC : rc);
 	if (strcmp(line, ARMOUR_END) == 0)
 		return (KITH_ETRUNC);
-	if (n == 0 || n % 4 != 0 || n > 4 * ARMOUR_RAW / 3 ||
+	/* Any width in whole base64 groups (64 columns are written, 76 are
+	 * common); padding ends the data. */
+	if (n == 0 || n % 4 != 0 || n > ARMOUR_WIDEST ||
 	    sodium_base642bin(r->buf, sizeof(r->buf), line, n, NULL, &got,
 	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0 || got == 0)
 		return (KITH_EFORMAT);
-	if (got < ARMOUR_RAW)
+	if (line[n - 1] == '=')
 		r->ended = 1;
 	r->off = 0;
 	r->len = got;
@@ -936,7 +942,9 @@ seal_any(struct home *hm, const struct seal_opts *o, int kind,
 			    w->wk)) != 0)
 				goto out;
 		} else {
-			randombytes_buf(s, 32);
+			/* r a public key too, of a key pair thrown away, so
+			 * that a group's stanza looks like any other. */
+			crypto_box_keypair(s, w->esk);
 			group_wrap_key(o->group->key, s, w->wk);
 		}
 		stanza_box(w->wk, w->fk, s + 32);
@@ -1072,7 +1080,7 @@ group_store(struct home *hm, json_t *doc, const char *from, int *added)
 int
 seal_group_create(struct home *hm, const char *name,
     const struct seal_peer *members, size_t n, FILE *out, int armour,
-    struct seal_group **gout)
+    int (*commit)(void *arg), void *arg, struct seal_group **gout)
 {
 	struct seal_group *g = NULL;
 	struct seal_peer me;
@@ -1128,7 +1136,8 @@ seal_group_create(struct home *hm, const char *name,
 	o.self = 1;
 	o.armour = armour;
 	if ((rc = seal_any(hm, &o, SEAL_KIND_GROUP, (const uint8_t *)txt,
-	    strlen(txt), NULL, out, NULL)) != 0)
+	    strlen(txt), NULL, out, NULL)) != 0 ||
+	    (commit != NULL && (rc = commit(arg)) != 0))
 		goto out;
 	if ((rc = group_store(hm, doc, json_string_value(json_object_get(doc,
 	    "creator")), &added)) != 0)
@@ -1297,7 +1306,8 @@ check_sender(struct home *hm, struct book *b, const struct sblock *sb,
 			    json_string_value(json_object_get(m, "alias")) ?
 			    json_string_value(json_object_get(m, "alias")) :
 			    "");
-			if ((rc = newest_roster(p->account_pk, NULL,
+			if ((rc = newest_roster(p->account_pk,
+			    json_object_get(b->rosters, acct),
 			    json_string_value(json_object_get(m, "roster")),
 			    0, &p->roster, &p->roster_at)) != 0)
 				return (rc);
@@ -1314,6 +1324,15 @@ check_sender(struct home *hm, struct book *b, const struct sblock *sb,
 		kith_hex(sb->account, 32, acct);
 	} else
 		return (KITH_ENOTCONTACT);
+	/* Sealed to a group: by one of its members, whoever they are. */
+	if (g != NULL) {
+		for (i = 0; i < g->nmem; i++)
+			if (memcmp(g->mem[i].account_pk, sb->account, 32) ==
+			    0)	/* not secret */
+				break;
+		if (i == g->nmem)
+			return (KITH_EPERM);
+	}
 	/* The device, certified by the account. */
 	if (cert_verify(sb->cert, sb->certlen, sb->account, &res->dev) != 0)
 		return (KITH_ECRYPTO);
@@ -1377,6 +1396,24 @@ roster_keep(struct home *hm, const struct roster *r, const char *from)
 	return (store_commit(hm->st));
 }
 
+/* Is ${g}'s key the key of a group held under another id? */
+static int
+key_held(struct book *b, const struct seal_group *g)
+{
+	struct seal_group *h;
+	const char *k;
+	json_t *o;
+	int same = 0;
+
+	json_object_foreach(b->groups, k, o) {
+		if (group_of(o, &h) != 0)
+			continue;
+		same |= sodium_memcmp(h->key, g->key, 32) == 0;
+		seal_group_free(h);
+	}
+	return (same);
+}
+
 /* A group envelope's plaintext: checked and recorded. */
 static int
 take_group(struct home *hm, struct book *b, const uint8_t *txt, size_t len,
@@ -1405,6 +1442,8 @@ take_group(struct home *hm, struct book *b, const uint8_t *txt, size_t len,
 		rc = KITH_ECRYPTO;
 	else if (json_object_get(b->groups, gid) != NULL)
 		rc = 0;
+	else if (key_held(b, g))
+		rc = KITH_EEXIST;	/* one key, one group: no decoy */
 	else if ((rc = group_store(hm, doc, acct, &added)) == 0)
 		res->group_stored = added;
 	seal_group_free(g);
@@ -1436,7 +1475,7 @@ seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res)
 		return (rc);
 	res->armour = rd.armour;
 	if ((rc = in_read(&rd, pre, HDRLEN)) != 0)
-		return (rc == KITH_ETRUNC && !rd.armour ? KITH_ENOTKITH : rc);
+		return (rc);
 	if (memcmp(pre, MAGIC, 8) != 0)		/* not secret */
 		return (KITH_ENOTKITH);
 	if (pre[8] != VERSION || pre[9] != 0)
@@ -1534,7 +1573,7 @@ seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res)
 			gdlen += (size_t)mlen;
 		} else if (out != NULL && fwrite(w->pt, 1, (size_t)mlen,
 		    out) != mlen) {
-			rc = KITH_EIO;
+			rc = errno == ENOSPC ? KITH_ENOSPACE : KITH_EIO;
 			goto out;
 		}
 	}
@@ -1551,10 +1590,18 @@ seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res)
 	res->nto = sb.nto;
 	memcpy(res->to, sb.to, 32 * sb.nto);
 	if (sb.has_gid) {
+		char gh[2 * SEAL_GIDLEN + 1];
+		const char *gn;
+
 		res->has_group = 1;
 		memcpy(res->gid, sb.gid, SEAL_GIDLEN);
-		if (g != NULL)
-			snprintf(res->group, sizeof(res->group), "%s", g->name);
+		/* Opened by the device stanza of the sender's own account,
+		 * the group is found by its id. */
+		kith_hex(sb.gid, SEAL_GIDLEN, gh);
+		gn = json_string_value(json_object_get(json_object_get(
+		    b.groups, gh), "name"));
+		snprintf(res->group, sizeof(res->group), "%s", g != NULL ?
+		    g->name : gn != NULL ? gn : "");
 	}
 	memcpy(res->name, sb.name, sb.namelen);
 	res->name[sb.namelen] = '\0';

@@ -137,16 +137,18 @@ int seal_write(struct home *hm, const struct seal_opts *o, FILE *in,
     FILE *out, uint64_t *bytes);
 
 /**
- * seal_group_create(hm, name, members, n, out, armour, g): a new group
- * key for this account and ${members} (verified contacts), recorded here
- * (and, by sync, on every device of the account), and an envelope of kind
- * "group" to ${out} that each member opens with 'kith open' to get it.
- * *${g} is the group (seal_group_free it), may be NULL.  Returns 0,
- * KITH_EEXIST (a group of that name), KITH_EINVAL, or seal_write's errors.
+ * seal_group_create(hm, name, members, n, out, armour, commit, arg, g): a
+ * new group key for this account and ${members} (verified contacts): an
+ * envelope of kind "group" to ${out}, which each member opens with 'kith
+ * open' to get it; then ${commit}(${arg}) (NULL: none), which puts the
+ * envelope where it goes; then, only if it returned 0, the group is
+ * recorded here (and, by sync, on every device of the account).  *${g} is
+ * the group (seal_group_free it), may be NULL.  Returns 0, KITH_EEXIST (a
+ * group of that name), KITH_EINVAL, ${commit}'s error, or seal_write's.
  */
 int seal_group_create(struct home *hm, const char *name,
     const struct seal_peer *members, size_t n, FILE *out, int armour,
-    struct seal_group **g);
+    int (*commit)(void *arg), void *arg, struct seal_group **g);
 
 /**
  * seal_open(hm, in, out, res): open the envelope (binary or armoured) that
@@ -158,7 +160,10 @@ int seal_group_create(struct home *hm, const char *name,
  * KITH_EVERSION, KITH_EFORMAT, KITH_ETRUNC (cut short), KITH_ENOTFORME,
  * KITH_ENOTCONTACT, KITH_ECRYPTO (tampered, or the signature), KITH_EFORK,
  * KITH_EREVOKED, KITH_ENOTMEMBER (the sender's device), KITH_EROSTER,
- * KITH_ELOCKED, KITH_EIO.  res->sender is set from KITH_ENOTCONTACT on
+ * KITH_EPERM (sealed to a group by one not among its members),
+ * KITH_EEXIST (a group's key held already under another id), KITH_ETOOBIG
+ * (a group's document over SEAL_GROUPDOCMAX), KITH_ELOCKED, KITH_ENOSPACE,
+ * KITH_EIO.  res->sender is set from KITH_ENOTCONTACT on
  * (seal_peer_free it in every case).
  */
 int seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res);

@@ -2,6 +2,7 @@
  * kith seal, kith open, kith group: envelopes for verified contacts
  * (docs/PROTOCOL.md §15, docs/CLI.md).
  */
+#define _GNU_SOURCE		/* O_TMPFILE */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -45,15 +46,21 @@ static const char open_usage[] =
     " verifies: --out FILE is written whole or not at\nall; on standard"
     " output the plaintext is held in memory (--max-buffer,\ndefault 64"
     " MiB) until then.  Who sealed it, and when, goes to standard"
-    " error.\n";
+    " error;\nwith --json and no --out, the document carries the plaintext"
+    " in base64\n(\"data\").  A group's key is kept, not written.\n";
 
-static const char group_usage[] =
+static const char group_create_usage[] =
     "usage: kith group create NAME --member CONTACT... [--out FILE]"
     " [--armour | --binary]\n"
-    "       kith group list\n"
-    "A key shared with a set of verified contacts, for 'kith seal --group"
-    " NAME'.\n'create' writes an envelope that each member opens with"
-    " 'kith open' to get it.\n";
+    "Make a key shared with verified contacts, for 'kith seal --group"
+    " NAME': an\nenvelope (armoured on standard output, or binary with"
+    " --out) that each member\nopens with 'kith open' to get it.  The group"
+    " is kept once the envelope is\nwritten.\n";
+
+static const char group_list_usage[] =
+    "usage: kith group list\n"
+    "The groups this account holds: name, id, and members (\"you\", your"
+    " alias for\na contact, or the creator's name for one who is not).\n";
 
 static const char *
 fp_of(const uint8_t pk[32])
@@ -77,11 +84,30 @@ need_account(struct home *hm)
 
 /* ---- output files: whole or not at all --------------------------------- */
 
+/*
+ * The file is written unnamed (O_TMPFILE) in the target's directory and
+ * given its name only once complete: a process killed on the way leaves
+ * nothing behind.  Where the file system has no O_TMPFILE, a named
+ * temporary file (.NAME.kith-XXXXXX, 0600) is used, and unlinked on every
+ * failure but a kill.
+ */
 struct tmpout {
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
+	int unnamed;
 	FILE *f;
 };
+
+/* The XXXXXX that ends ${tmp} made anew (a name linkat may take). */
+static void
+tmp_name(char *tmp)
+{
+	static const char abc[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	size_t n = strlen(tmp), i;
+
+	for (i = n - 6; i < n; i++)
+		tmp[i] = abc[randombytes_uniform(sizeof(abc) - 1)];
+}
 
 static int
 tmp_open(struct tmpout *t, const char *path)
@@ -95,11 +121,19 @@ tmp_open(struct tmpout *t, const char *path)
 	    dirname(dir), basename(base)) >= sizeof(t->tmp))
 		return (KITH_EINVAL);
 	snprintf(t->path, sizeof(t->path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+#ifdef O_TMPFILE
+	if ((fd = open(dirname(dir), O_TMPFILE | O_WRONLY | O_CLOEXEC,
+	    0600)) >= 0)
+		t->unnamed = 1;
+	else
+#endif
 	if ((fd = mkstemp(t->tmp)) < 0)
 		return (KITH_EIO);
 	if (fchmod(fd, 0600) != 0 || (t->f = fdopen(fd, "w")) == NULL) {
 		close(fd);
-		unlink(t->tmp);
+		if (!t->unnamed)
+			unlink(t->tmp);
 		return (KITH_EIO);
 	}
 	return (0);
@@ -112,26 +146,43 @@ tmp_drop(struct tmpout *t)
 	if (t->f != NULL) {
 		fclose(t->f);
 		t->f = NULL;
-		unlink(t->tmp);
+		if (!t->unnamed)
+			unlink(t->tmp);
 	}
 }
 
-/* Flush, sync and rename into place; the directory synced too. */
+/* Flush, sync and give it its name; the directory synced too. */
 static int
 tmp_commit(struct tmpout *t)
 {
-	char dir[PATH_MAX];
-	int rc = 0, dfd;
+	char dir[PATH_MAX], proc[64];
+	int rc = 0, dfd, i, fd = fileno(t->f);
 
-	if (fflush(t->f) != 0 || fsync(fileno(t->f)) != 0)
+	if (fflush(t->f) != 0 || fsync(fd) != 0)
 		rc = errno == ENOSPC ? KITH_ENOSPACE : KITH_EIO;
+	if (rc == 0 && t->unnamed) {
+		/* A name beside the target first: rename replaces one. */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		rc = KITH_EIO;
+		for (i = 0; i < 16 && rc != 0; i++) {
+			tmp_name(t->tmp);
+			if (linkat(AT_FDCWD, proc, AT_FDCWD, t->tmp,
+			    AT_SYMLINK_FOLLOW) == 0)
+				rc = 0;
+			else if (errno != EEXIST)
+				break;
+		}
+		if (rc == 0)
+			t->unnamed = 0;
+	}
 	if (fclose(t->f) != 0 && rc == 0)
 		rc = KITH_EIO;
 	t->f = NULL;
 	if (rc == 0 && rename(t->tmp, t->path) != 0)
 		rc = KITH_EIO;
 	if (rc != 0) {
-		unlink(t->tmp);
+		if (!t->unnamed)
+			unlink(t->tmp);
 		return (rc);
 	}
 	snprintf(dir, sizeof(dir), "%s", t->path);
@@ -370,6 +421,10 @@ cmd_seal(int argc, char **argv)
 		if (rc == KITH_EREVOKED)
 			rc = cli_refuse(rc, "seal: a recipient has no active"
 			    " device on the roster known here");
+		else if (rc == KITH_ENOENT)
+			rc = cli_fail(rc, "seal: this device holds no"
+			    " certificate of the account (was its pairing"
+			    " completed?)");
 		else
 			rc = cli_fail(rc, "seal: %s", rc == KITH_EIO ?
 			    "cannot read the input or write the envelope" :
@@ -392,8 +447,10 @@ done:
 
 /* ---- kith open ---------------------------------------------------------- */
 
+/* ${mb}: the plaintext, for --json without --out (base64 in "data"). */
 static void
-say_opened(const struct seal_opened *r, const char *out)
+say_opened(const struct seal_opened *r, const char *out,
+    const struct seal_sink *mb)
 {
 	json_t *doc;
 
@@ -403,6 +460,21 @@ say_opened(const struct seal_opened *r, const char *out)
 		doc = json_pack("{s:b, s:s?}", "ok", 1, "file", out);
 		json_object_update(doc, body);
 		json_decref(body);
+		if (mb != NULL) {
+			size_t cap = sodium_base64_ENCODED_LEN(mb->len,
+			    sodium_base64_VARIANT_ORIGINAL);
+			char *t = malloc(cap);
+
+			if (t != NULL) {
+				sodium_bin2base64(t, cap, mb->b != NULL ?
+				    mb->b : (const uint8_t *)"", mb->len,
+				    sodium_base64_VARIANT_ORIGINAL);
+				json_object_set_new(doc, "data",
+				    json_string(t));
+				sodium_memzero(t, cap);
+				free(t);
+			}
+		}
 		cli_json_out(doc);
 		return;
 	}
@@ -456,8 +528,19 @@ open_failed(int rc, const struct seal_opened *r, const char *what)
 		    " not on %s's roster", what, r->sender.alias));
 	case KITH_EFORK:
 	case KITH_EROSTER:
-		return (cli_refuse(rc, "%s carries a roster of %s that breaks"
-		    " the chain of the one held", what, r->sender.alias));
+		return (cli_refuse(rc, "%s: the rosters known for %s disagree"
+		    " (the one it carries breaks the chain of the one held, or"
+		    " two of one version are held): meet them again", what,
+		    r->sender.alias));
+	case KITH_EPERM:
+		return (cli_refuse(rc, "%s was sealed for the group by %s, who"
+		    " is not one of its members", what, r->sender.alias));
+	case KITH_EEXIST:
+		return (cli_refuse(rc, "%s hands out a group key held already"
+		    " under another group: refused", what));
+	case KITH_ETOOBIG:
+		return (cli_refuse(rc, "%s holds a group document over 8 MiB",
+		    what));
 	case KITH_ETRUNC:
 		return (cli_refuse(rc, "%s is cut short: nothing was"
 		    " written", what));
@@ -531,32 +614,28 @@ cmd_open(int argc, char **argv)
 		}
 	}
 	rc = seal_open(hm, in, pt, &r);
-	if (rc == KITH_EIO && mb.over)
-		rc = KITH_ETOOBIG;
-	if (rc == 0 && out != NULL)
+	/* A group's key is kept, not written: no file for it. */
+	if (rc == 0 && out != NULL && r.kind == SEAL_KIND_DATA)
 		rc = tmp_commit(&t);
-	if (rc != 0) {
+	if (rc != 0 || out != NULL) {
 		tmp_drop(&t);
-		rc = rc == KITH_ETOOBIG ? cli_fail(rc, "%s holds more than"
-		    " --max-buffer (%llu bytes) to keep in memory until it is"
-		    " checked: use --out FILE", what,
-		    (unsigned long long)maxbuf) : open_failed(rc, &r, what);
+		if (rc != 0) {
+			rc = mb.over ? cli_fail(KITH_ETOOBIG, "%s holds more"
+			    " than --max-buffer (%llu bytes) to keep in memory"
+			    " until it is checked: use --out FILE", what,
+			    (unsigned long long)maxbuf) : open_failed(rc, &r,
+			    what);
+			goto done;
+		}
+	}
+	if (out == NULL && r.kind == SEAL_KIND_DATA && !cli.json &&
+	    mb.len > 0 && (fwrite(mb.b, 1, mb.len, stdout) != mb.len ||
+	    fflush(stdout) != 0)) {
+		rc = cli_fail(KITH_EIO, "cannot write the plaintext");
 		goto done;
 	}
-	if (out == NULL && r.kind == SEAL_KIND_DATA) {
-		if (cli.json) {
-			rc = cli_usage("open: with --json the plaintext needs"
-			    " --out FILE (standard output carries the"
-			    " document)");
-			goto done;
-		}
-		if (mb.len > 0 && (fwrite(mb.b, 1, mb.len, stdout) != mb.len ||
-		    fflush(stdout) != 0)) {
-			rc = cli_fail(KITH_EIO, "cannot write the plaintext");
-			goto done;
-		}
-	}
-	say_opened(&r, out);
+	say_opened(&r, r.kind == SEAL_KIND_DATA ? out : NULL, out == NULL &&
+	    r.kind == SEAL_KIND_DATA ? &mb : NULL);
 	if (r.roster_updated || r.group_stored)
 		cli_agent_poke(hm);
 	rc = 0;
@@ -572,6 +651,20 @@ done:
 }
 
 /* ---- kith group ----------------------------------------------------------- */
+
+static int
+commit_cb(void *arg)
+{
+
+	return (tmp_commit(arg));
+}
+
+static int
+flush_cb(void *arg)
+{
+
+	return (fflush(arg) == 0 && !ferror(arg) ? 0 : KITH_EIO);
+}
 
 static int
 group_create(int argc, char **argv)
@@ -593,7 +686,7 @@ group_create(int argc, char **argv)
 		const char *a = argv[i];
 
 		if (strcmp(a, "--help") == 0) {
-			fputs(group_usage, stdout);
+			fputs(group_create_usage, stdout);
 			free(mem);
 			return (0);
 		} else if (strcmp(a, "--member") == 0 &&
@@ -631,6 +724,11 @@ group_create(int argc, char **argv)
 		return (cli_usage("group create: with --json the envelope needs"
 		    " --out FILE"));
 	}
+	if (!armour && out == NULL && isatty(STDOUT_FILENO)) {
+		free(mem);
+		return (cli_usage("group create: a binary envelope is not for a"
+		    " terminal: use --out FILE, or --armour"));
+	}
 	if (cli_open(0, &hm) != 0) {
 		free(mem);
 		return (1);
@@ -647,9 +745,9 @@ group_create(int argc, char **argv)
 			i++;
 	if ((rc = out_begin(out, &t, &envf)) != 0)
 		goto done;
-	rc = seal_group_create(hm, name, mem, n, envf, armour, &g);
-	if (rc == 0 && out != NULL)
-		rc = tmp_commit(&t);
+	/* The group is kept only once its envelope is in place. */
+	rc = seal_group_create(hm, name, mem, n, envf, armour, out != NULL ?
+	    commit_cb : flush_cb, out != NULL ? (void *)&t : stdout, &g);
 	if (rc != 0) {
 		tmp_drop(&t);
 		rc = rc == KITH_EEXIST ? cli_usage("a group named '%s' is held"
@@ -667,7 +765,9 @@ group_create(int argc, char **argv)
 
 			kith_hex(g->mem[i].account_pk, 32, a);
 			json_array_append_new(arr, json_pack("{s:s, s:s}",
-			    "account", a, "alias", g->mem[i].alias));
+			    "account", a, "alias", memcmp(g->mem[i].account_pk,
+			    hm->account_pk, 32) == 0 ? "you" :
+			    g->mem[i].alias));	/* not secret */
 		}
 		cli_json_out(json_pack("{s:b, s:{s:s, s:s, s:o}, s:s?}", "ok",
 		    1, "group", "name", g->name, "id", gid, "members", arr,
@@ -697,7 +797,7 @@ group_list(int argc, char **argv)
 
 	if (argc > 1) {
 		if (strcmp(argv[1], "--help") == 0) {
-			fputs(group_usage, stdout);
+			fputs(group_list_usage, stdout);
 			return (0);
 		}
 		return (cli_usage("group list: unexpected '%s'", argv[1]));
@@ -742,7 +842,8 @@ cmd_group(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "list") == 0)
 		return (group_list(argc - 1, argv + 1));
 	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-		fputs(group_usage, stdout);
+		printf("usage: kith group create|list ...\n'kith group COMMAND"
+		    " --help' says more.\n");
 		return (0);
 	}
 	return (cli_usage("usage: kith group create|list ...; see kith"

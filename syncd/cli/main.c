@@ -60,7 +60,7 @@ static const struct {
 	    " [--name NAME]\n"
 	    "         [--out FILE] [--armour | --binary] [FILE]\n"
 	    "                         encrypt for verified contacts, signed"
-	    " by this account" },
+	    " by this device" },
 	{ "open", cmd_open, "open [--out FILE] [--max-buffer BYTES] [FILE]\n"
 	    "                         check and decrypt what a contact"
 	    " sealed" },

@@ -34,6 +34,10 @@
  *     the key to b1, b2 (before its revocation) and c1; bob seals to the
  *     group and carol, who is not bob's contact, opens it as introduced by
  *     alice; dave cannot open it.
+ *     Attacks: a group handed out under another creator's name, a message
+ *     whose sender block names another group, a decoy group with a held
+ *     group's key, a contact who is no member sealing with a leaked key:
+ *     each refused, nothing kept.
  *  8. not an envelope: random bytes, an empty input.
  */
 #define _GNU_SOURCE		/* fmemopen, open_memstream */
@@ -245,11 +249,13 @@ typedef void t_edit_fn(size_t i, uint8_t *pt, size_t len, void *arg);
  * of stanzas for ${kx} (nkx keys), or with ${nkx} 0 under the same header.
  */
 static int
-t_rewrite(const struct buf *env, const struct home *dev,
+t_rewrite_as(const struct buf *env, const struct home *dev,
     const uint8_t (*kx)[32], size_t nkx, t_edit_fn *edit, void *arg,
-    struct buf *out)
+    const struct home *signer, struct buf *out)
 {
 	crypto_secretstream_xchacha20poly1305_state in, op;
+	crypto_generichash_state dh;
+	uint8_t dg[64], m[108];
 	uint8_t fk[32], h[32], pk[32], esk[32], ss[32], wk[32], tag;
 	uint8_t *pt, *ct, *hdr;
 	const uint8_t *e = (const uint8_t *)env->b;
@@ -290,6 +296,7 @@ t_rewrite(const struct buf *env, const struct home *dev,
 	} else
 		memcpy(hdr, e, hlen);
 	crypto_secretstream_xchacha20poly1305_init_push(&op, hdr + nh, pk);
+	crypto_generichash_init(&dh, NULL, 0, 64);
 	fo = open_memstream(&out->b, &out->len);
 	fwrite(hdr, 1, nh + T_SSH, fo);
 	off = hlen + T_SSH;
@@ -302,6 +309,18 @@ t_rewrite(const struct buf *env, const struct home *dev,
 		off += 4 + clen;
 		if (edit != NULL)
 			edit(i, pt, (size_t)mlen, arg);
+		if (tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL)
+			crypto_generichash_update(&dh, pt, (size_t)mlen);
+		else if (signer != NULL && mlen == 64) {
+			/* Signed anew, by ${signer}'s device, over what the
+			 * frames now hold. */
+			crypto_generichash_final(&dh, dg, 64);
+			memcpy(m, "kith seal v1", 12);
+			memcpy(m + 12, h, 32);
+			memcpy(m + 44, dg, 64);
+			crypto_sign_detached(pt, NULL, m, sizeof(m),
+			    signer->dk->sign_sk);
+		}
 		crypto_secretstream_xchacha20poly1305_push(&op, ct + 4, &olen,
 		    pt, mlen, NULL, 0, tag);
 		kith_be32enc(ct, (uint32_t)olen);
@@ -312,6 +331,15 @@ t_rewrite(const struct buf *env, const struct home *dev,
 	free(pt);
 	free(ct);
 	return (off == env->len ? 0 : -1);
+}
+
+static int
+t_rewrite(const struct buf *env, const struct home *dev,
+    const uint8_t (*kx)[32], size_t nkx, t_edit_fn *edit, void *arg,
+    struct buf *out)
+{
+
+	return (t_rewrite_as(env, dev, kx, nkx, edit, arg, NULL, out));
 }
 
 /* Frame 0's recipient list: its first account becomes ${arg}. */
@@ -328,6 +356,46 @@ edit_to(size_t i, uint8_t *pt, size_t len, void *arg)
 	off += 4 + rlen;
 	if (off + 33 <= len && pt[off] >= 1)
 		memcpy(pt + off + 1, arg, 32);
+}
+
+/* Frame 0's group id: its first byte changed. */
+static void
+edit_gid(size_t i, uint8_t *pt, size_t len, void *arg)
+{
+	size_t off, certlen, rlen;
+
+	(void)arg;
+	if (i != 0 || len < 44)
+		return;
+	certlen = kith_be16dec(pt + 42);
+	off = 44 + certlen;
+	rlen = kith_be32dec(pt + off);
+	off += 4 + rlen;
+	off += 1 + 32 * (size_t)pt[off];
+	if (off + 2 <= len && pt[off] == SEAL_GIDLEN)
+		pt[off + 1] ^= 0x01;
+}
+
+/* In a group's document (frame 1): the value of the member ${e->key}
+ * becomes ${e->val} (same length). */
+struct doc_edit {
+	const char *key;
+	const char *val;
+};
+
+static void
+edit_doc(size_t i, uint8_t *pt, size_t len, void *arg)
+{
+	const struct doc_edit *e = arg;
+	char pat[32];
+	uint8_t *p;
+
+	if (i != 1)
+		return;
+	snprintf(pat, sizeof(pat), "\"%s\":\"", e->key);
+	if ((p = memmem(pt, len, pat, strlen(pat))) != NULL &&
+	    (size_t)(p - pt) + strlen(pat) + strlen(e->val) <= len)
+		memcpy(p + strlen(pat), e->val, strlen(e->val));
 }
 
 /* A body frame's first byte changed. */
@@ -671,11 +739,12 @@ test_group(void)
 	CHECK_RC(seal_peer_find(a1, "bob", &mem[0]), 0);
 	CHECK_RC(seal_peer_find(a1, "carol", &mem[1]), 0);
 	fo = open_memstream(&env.b, &env.len);
-	CHECK_RC(seal_group_create(a1, "team", mem, 2, fo, 0, &g), 0);
+	CHECK_RC(seal_group_create(a1, "team", mem, 2, fo, 0, NULL, NULL,
+	    &g), 0);
 	fclose(fo);
 	CHECK(g != NULL && g->nmem == 3);
-	CHECK_RC(seal_group_create(a1, "team", mem, 2, stdout, 0, NULL),
-	    KITH_EEXIST);
+	CHECK_RC(seal_group_create(a1, "team", mem, 2, stdout, 0, NULL, NULL,
+	    NULL), KITH_EEXIST);
 	/* Each member's device takes the key in. */
 	CHECK_RC(open_on(b1, env.b, env.len, NULL, &r), 0);
 	CHECK(r.kind == SEAL_KIND_GROUP && r.group_stored == 1);
@@ -723,6 +792,96 @@ test_group(void)
 	seal_group_free(g);
 	seal_peer_free(&mem[0]);
 	seal_peer_free(&mem[1]);
+}
+
+/* ---- 7b. groups under attack --------------------------------------------------- */
+
+/* A group envelope made by ${hm} for ${who} (names), into ${env}. */
+static struct seal_group *
+group_env(struct home *hm, const char *name, const char *who,
+    struct buf *env)
+{
+	struct seal_peer p;
+	struct seal_group *g = NULL;
+	FILE *fo;
+
+	memset(&p, 0, sizeof(p));
+	CHECK_RC(seal_peer_find(hm, who, &p), 0);
+	fo = open_memstream(&env->b, &env->len);
+	CHECK_RC(seal_group_create(hm, name, &p, 1, fo, 0, NULL, NULL, &g),
+	    0);
+	fclose(fo);
+	seal_peer_free(&p);
+	return (g);
+}
+
+static void
+test_group_attacks(void)
+{
+	static const char *const none[] = { NULL };
+	struct seal_group *g, *team = NULL, *h;
+	struct buf env, x = { NULL, 0 };
+	struct doc_edit e;
+	char hex[65];
+	json_t *rec;
+	char *txt;
+	size_t len;
+	int added;
+
+	/* bob hands out a group naming carol as its creator: alice, its
+	 * member, refuses it, and keeps nothing. */
+	g = group_env(b1, "bobs", "alice", &env);
+	kith_hex(c1->account_pk, 32, hex);
+	e.key = "creator";
+	e.val = hex;
+	CHECK(t_rewrite_as(&env, b1, NULL, 0, edit_doc, &e, b1, &x) == 0);
+	CHECK_RC(open_on(a1, x.b, x.len, NULL, NULL), KITH_ECRYPTO);
+	CHECK_RC(seal_group_find(a1, "bobs", &h), KITH_ENOENT);
+	buf_free(&x);
+	/* Unchanged, it opens (the re-signing is sound). */
+	CHECK(t_rewrite_as(&env, b1, NULL, 0, NULL, NULL, b1, &x) == 0);
+	CHECK_RC(open_on(a1, x.b, x.len, NULL, NULL), 0);
+	buf_free(&x);
+	buf_free(&env);
+	seal_group_free(g);
+
+	/* A message for "team" whose sender block names another group. */
+	CHECK_RC(seal_group_find(b1, "team", &team), 0);
+	CHECK_RC(seal_to(b1, none, 0, 0, team, "to the team", 11, &env), 0);
+	CHECK(t_rewrite_as(&env, b1, NULL, 0, edit_gid, NULL, b1, &x) == 0);
+	CHECK_RC(open_on(c1, x.b, x.len, NULL, NULL), KITH_ECRYPTO);
+	buf_free(&x);
+	buf_free(&env);
+
+	/* alice hands carol a decoy: a new group with team's key. */
+	g = group_env(a1, "decoy", "carol", &env);
+	kith_hex(team->key, 32, hex);
+	e.key = "key";
+	e.val = hex;
+	CHECK(t_rewrite_as(&env, a1, NULL, 0, edit_doc, &e, a1, &x) == 0);
+	CHECK_RC(open_on(c1, x.b, x.len, NULL, NULL), KITH_EEXIST);
+	CHECK_RC(seal_group_find(c1, "decoy", &h), KITH_ENOENT);
+	sodium_memzero(hex, sizeof(hex));
+	buf_free(&x);
+	buf_free(&env);
+	seal_group_free(g);
+
+	/* dave, carol's contact but no member, holds team's key (a member
+	 * gave it away): what he seals to the group, carol refuses. */
+	meet(c1, "carol", d1, "dave", 0);
+	kith_hex(team->gid, SEAL_GIDLEN, hex);
+	CHECK_RC(hist_get(b1->h, "kith:group", hex, &txt, &len), 0);
+	rec = json_loadb(txt, len, 0, NULL);
+	sodium_memzero(txt, len);
+	free(txt);
+	CHECK_RC(store_begin(d1->st), 0);
+	CHECK_RC(contacts_put(d1, rec, &added), 0);
+	CHECK_RC(store_commit(d1->st), 0);
+	CHECK_RC(seal_to(d1, none, 0, 0, team, "let me in", 9, &env), 0);
+	CHECK_RC(open_on(c1, env.b, env.len, NULL, NULL), KITH_EPERM);
+	CHECK_RC(open_on(a1, env.b, env.len, NULL, NULL), KITH_ENOTCONTACT);
+	buf_free(&env);
+	seal_group_free(team);
 }
 
 /* ---- 8. not an envelope ------------------------------------------------- */
@@ -779,6 +938,7 @@ main(void)
 	/* An envelope from bob with his roster before the revocation. */
 	CHECK_RC(seal_to(b1, alice, 1, 0, NULL, "old", 3, &old), 0);
 	test_group();
+	test_group_attacks();
 	test_revoke(&old);
 	buf_free(&old);
 	test_garbage();
