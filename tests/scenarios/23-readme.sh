@@ -12,8 +12,9 @@
 # kith(1) documents for scripts; `kith pair` runs on a pseudo-terminal and
 # is answered "y" when it asks to confirm the new device, as a person
 # would.  Any command that fails fails the test; then what the quick start
-# promises is checked: two paired devices with the same history, and a
-# contact known on both sides with the same fingerprint.
+# promises is checked: two paired devices with the same history, a
+# contact known on both sides with the same fingerprint, and a note Bob
+# sealed for Alice opened on her laptop.
 set -euo pipefail
 . "$(dirname "$0")/../lib/kith.sh"
 kith_setup
@@ -157,3 +158,9 @@ for i in $(seq 1 100); do
 done
 on phone kith contacts --json | grep -q '"alias":"bob"' || fail "the phone never learned of Bob"
 pass "Bob and Alice are each other's contacts; the phone has Bob by sync (alice's device fingerprint $fp_alice)"
+# Bob's sealed note, opened on Alice's laptop: the note, from Bob.
+opened=$(grep -l "The door code is 4711." "$HOSTS_TMP"/step.* | head -1) ||
+	fail "no README step printed Bob's note opened"
+grep -q "sealed by bob" "$opened" || fail "the opened note does not say Bob sealed it: $(cat "$opened")"
+! grep -q "4711" "$DESK/note.kseal" || fail "the sealed note holds the text in clear"
+pass "Bob's note sealed for Alice opened on her laptop, signed by Bob"
