@@ -222,6 +222,18 @@ int cli_read_code(const char *image, const char *code, int camera,
     char **text);
 
 /**
+ * cli_fingerprint(pk): the fingerprint of an account key as people
+ * compare it, "xxxx-xxxx-xxxx" (a static buffer).
+ */
+const char *cli_fingerprint(const uint8_t pk[32]);
+
+/**
+ * cli_need_account(hm): 0 when the home belongs to an account, else the
+ * failure printed (what to run first).
+ */
+int cli_need_account(struct home *hm);
+
+/**
  * cli_hex(b, len): a static hex string of ${b} (len <= 32).
  */
 const char *cli_hex(const uint8_t *b, size_t len);

@@ -41,15 +41,6 @@ default_alias(void)
 	return ("me");
 }
 
-static const char *
-fp_of(const uint8_t pk[32])
-{
-	static char fp[15];
-
-	pair_fingerprint(pk, fp);
-	return (fp);
-}
-
 /* The host part of a URI, as a service name when none is given. */
 static void
 host_of(const char *uri, char *out, size_t cap)
@@ -60,17 +51,6 @@ host_of(const char *uri, char *out, size_t cap)
 	if ((e = strpbrk(p, "/?#:")) == NULL)
 		e = p + strlen(p);
 	snprintf(out, cap, "%.*s", (int)(e - p), p);
-}
-
-static int
-need_account(struct home *hm)
-{
-
-	if (hm->roster == NULL || hm->h == NULL)
-		return (cli_fail(KITH_ENOACCOUNT, "this device is not part of"
-		    " an account: run 'kith init --name NAME' (or 'kith join')"
-		    " first"));
-	return (0);
 }
 
 static void
@@ -219,7 +199,7 @@ open_noarg(int argc, char **argv, const char *cmd, const char *help,
 	}
 	if (cli_open(0, hm) != 0)
 		return (1);
-	if (need_account(*hm) != 0) {
+	if (cli_need_account(*hm) != 0) {
 		home_close(*hm);
 		*hm = NULL;
 		return (1);
@@ -312,7 +292,7 @@ invite_create(int argc, char **argv)
 		    " and note are UTF-8 text without control characters"));
 	if (cli_open(0, &hm) != 0)
 		return (1);
-	if ((rc = need_account(hm)) != 0)
+	if ((rc = cli_need_account(hm)) != 0)
 		goto done;
 
 	snprintf(inv.uri, sizeof(inv.uri), "%s", uri);
@@ -362,14 +342,14 @@ invite_create(int argc, char **argv)
 		    text, "service", inv.uri, "service_name", inv.service,
 		    "alias", inv.alias, "expires", (json_int_t)inv.expiry,
 		    "uses", (int)inv.uses, "qr_version", ver, "fingerprint",
-		    fp_of(inv.account_pk), "lan", inv.port != 0, "png", png));
+		    cli_fingerprint(inv.account_pk), "lan", inv.port != 0, "png", png));
 	} else {
 		show_qr(text, "Invitation (for 'kith invite scan')");
 		printf("Invitation %.8s to %s (%s) as '%s': %d use%s, until"
 		    " %s.\nYour fingerprint, to compare aloud: %s\n", tok,
 		    inv.service, inv.uri, inv.alias, inv.uses,
 		    inv.uses == 1 ? "" : "s", cli_when(inv.expiry),
-		    fp_of(inv.account_pk));
+		    cli_fingerprint(inv.account_pk));
 		if (inv.port == 0)
 			printf("kithd is not running on this device: the"
 			    " invitee will show a reply code;\nscan it with"
@@ -467,7 +447,7 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 		invitation_wipe(&inv);
 		return (1);
 	}
-	if ((rc = need_account(hm)) != 0)
+	if ((rc = cli_need_account(hm)) != 0)
 		goto done;
 	(void)roster_of(hm, inv.account_pk, &roster, &rlen);
 	switch ((rc = invite_check(&inv, now, roster, rlen))) {
@@ -530,7 +510,7 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 		/* The fingerprint first, on a line the inviter writes nothing
 		 * into: an alias could imitate it. */
 		printf("Inviter's account fingerprint: %s  (compare it aloud"
-		    " with what they read out)\n", fp_of(inv.account_pk));
+		    " with what they read out)\n", cli_fingerprint(inv.account_pk));
 		printf("Invitation from \"%s\" to %s (%s), until %s.\n",
 		    inv.alias, sname, inv.uri, cli_when(inv.expiry));
 		if (inv.note[0] != '\0')
@@ -551,7 +531,7 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 			cli_json_out(json_pack("{s:b, s:s, s:s, s:s, s:s, s:I}",
 			    "ok", 1, "answered", "lan", "inviter", inv.alias,
 			    "service", inv.uri, "fingerprint",
-			    fp_of(inv.account_pk), "expires",
+			    cli_fingerprint(inv.account_pk), "expires",
 			    (json_int_t)inv.expiry));
 		else
 			printf("Answered over the network: you and %s now hold"
@@ -605,7 +585,7 @@ scan_invitation(const char *text, const char *alias, const char *peer,
 		cli_json_out(json_pack("{s:b, s:s, s:s, s:s, s:s, s:I, s:s,"
 		    " s:s?}", "ok", 1, "answered", "reply", "inviter",
 		    inv.alias, "service", inv.uri, "fingerprint",
-		    fp_of(inv.account_pk), "expires", (json_int_t)inv.expiry,
+		    cli_fingerprint(inv.account_pk), "expires", (json_int_t)inv.expiry,
 		    "reply", reply, "png", png));
 	} else {
 		if (!nolan)
@@ -644,7 +624,7 @@ scan_reply(const char *text)
 		    " damaged (it does not decode); nothing was stored"));
 	if (cli_open(0, &hm) != 0)
 		return (1);
-	if ((rc = need_account(hm)) != 0)
+	if ((rc = cli_need_account(hm)) != 0)
 		goto done;
 	if ((rc = contacts_issued(hm, rep.token, &inv)) != 0) {
 		rc = cli_fail(rc == KITH_ENOENT ? KITH_ENOENT : rc, "this"
@@ -692,11 +672,11 @@ scan_reply(const char *text)
 	cli_agent_poke(hm);
 	if (cli.json)
 		cli_json_out(json_pack("{s:b, s:s, s:s, s:s, s:b}", "ok", 1,
-		    "contact", rep.alias, "fingerprint", fp_of(rep.account_pk),
+		    "contact", rep.alias, "fingerprint", cli_fingerprint(rep.account_pk),
 		    "service", inv.uri, "new", fresh));
 	else
 		printf("%s (fingerprint %s) is now a verified contact, met in"
-		    " person for %s.\n", rep.alias, fp_of(rep.account_pk),
+		    " person for %s.\n", rep.alias, cli_fingerprint(rep.account_pk),
 		    inv.uri);
 	rc = 0;
 done:
@@ -943,7 +923,7 @@ invite_revoke(int argc, char **argv)
 		    " digits of the invitation's id ('kith invite list')"));
 	if (cli_open(0, &hm) != 0)
 		return (1);
-	if ((rc = need_account(hm)) != 0) {
+	if ((rc = cli_need_account(hm)) != 0) {
 		home_close(hm);
 		return (1);
 	}
@@ -1064,7 +1044,7 @@ invite_verify(int argc, char **argv)
 		json_t *o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
 		    " s:i, s:b}", "ok", rc == 0, "id", tok, "service", inv.uri,
 		    "alias", inv.alias, "account", cli_hex(inv.account_pk, 32),
-		    "fingerprint", fp_of(inv.account_pk), "device",
+		    "fingerprint", cli_fingerprint(inv.account_pk), "device",
 		    inv.dev.name, "expires", (json_int_t)inv.expiry, "uses",
 		    (int)inv.uses, "roster_checked", roster != NULL);
 
@@ -1075,7 +1055,7 @@ invite_verify(int argc, char **argv)
 	} else if (rc == 0) {
 		printf("Valid invitation to %s from %s (account %s, device"
 		    " '%s'),\nuntil %s, %d use%s%s.\n", inv.uri, inv.alias,
-		    fp_of(inv.account_pk), inv.dev.name, cli_when(inv.expiry),
+		    cli_fingerprint(inv.account_pk), inv.dev.name, cli_when(inv.expiry),
 		    inv.uses, inv.uses == 1 ? "" : "s", roster != NULL ?
 		    "; the device is active on the roster given" :
 		    " (no roster given: device standing not checked)");
@@ -1163,7 +1143,7 @@ cmd_contacts(int argc, char **argv)
 			continue;
 		e = json_pack("{s:O, s:s, s:O, s:O, s:O, s:O, s:O, s:O}",
 		    "alias", json_object_get(o, "alias"), "fingerprint",
-		    fp_of(acct), "account", json_object_get(o, "account"),
+		    cli_fingerprint(acct), "account", json_object_get(o, "account"),
 		    "service", json_object_get(o, "uri"), "met",
 		    json_object_get(o, "met"), "how", json_object_get(o,
 		    "how"), "role", json_object_get(o, "role"), "device",
@@ -1172,7 +1152,7 @@ cmd_contacts(int argc, char **argv)
 			continue;
 		if (!cli.json)
 			printf("%s  \"%s\"  %s, met %s in person (%s), %s\n",
-			    fp_of(acct), json_string_value(json_object_get(o,
+			    cli_fingerprint(acct), json_string_value(json_object_get(o,
 			    "alias")), json_string_value(json_object_get(o,
 			    "uri")), cli_when((uint64_t)json_integer_value(
 			    json_object_get(o, "met"))), strcmp(

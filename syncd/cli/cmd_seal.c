@@ -62,26 +62,6 @@ static const char group_list_usage[] =
     "The groups this account holds: name, id, and members (\"you\", your"
     " alias for\na contact, or the creator's name for one who is not).\n";
 
-static const char *
-fp_of(const uint8_t pk[32])
-{
-	static char fp[15];
-
-	pair_fingerprint(pk, fp);
-	return (fp);
-}
-
-static int
-need_account(struct home *hm)
-{
-
-	if (hm->roster == NULL || hm->h == NULL)
-		return (cli_fail(KITH_ENOACCOUNT, "this device is not part of"
-		    " an account: run 'kith init --name NAME' (or 'kith join')"
-		    " first"));
-	return (0);
-}
-
 /* ---- output files: whole or not at all --------------------------------- */
 
 /*
@@ -254,7 +234,7 @@ say_sealed(const struct seal_opts *o, const char *file, uint64_t bytes,
 			fprintf(stderr, "kith: sealed for %s (%s): %lld"
 			    " device%s, roster version %llu learned %lld"
 			    " day%s ago\n", o->to[i].alias,
-			    fp_of(o->to[i].account_pk),
+			    cli_fingerprint(o->to[i].account_pk),
 			    (long long)json_integer_value(json_object_get(e,
 			    "devices")), json_integer_value(json_object_get(e,
 			    "devices")) == 1 ? "" : "s",
@@ -265,7 +245,7 @@ say_sealed(const struct seal_opts *o, const char *file, uint64_t bytes,
 			fprintf(stderr, "kith: sealed for %s (%s): only the"
 			    " device met (%s): no roster of theirs is known"
 			    " yet; the first envelope they send brings it\n",
-			    o->to[i].alias, fp_of(o->to[i].account_pk),
+			    o->to[i].alias, cli_fingerprint(o->to[i].account_pk),
 			    o->to[i].dev.name);
 	}
 	if (o->group != NULL)
@@ -276,6 +256,23 @@ say_sealed(const struct seal_opts *o, const char *file, uint64_t bytes,
 	    file != NULL ? file : "");
 	json_decref(arr);
 	return (0);
+}
+
+/* --out FILE, --armour (--armor), --binary at argv[*i]: 1 if taken. */
+static int
+out_opt(int argc, char **argv, size_t *i, const char **out, int *armour)
+{
+	const char *a = argv[*i];
+
+	if (strcmp(a, "--out") == 0 && *i + 1 < (size_t)argc)
+		*out = argv[++*i];
+	else if (strcmp(a, "--armour") == 0 || strcmp(a, "--armor") == 0)
+		*armour = 1;
+	else if (strcmp(a, "--binary") == 0)
+		*armour = 0;
+	else
+		return (0);
+	return (1);
 }
 
 /* Where an envelope goes: --out through a temporary file, or stdout. */
@@ -326,17 +323,12 @@ cmd_seal(int argc, char **argv)
 			names[nnames++] = argv[++i];
 		else if (strcmp(a, "--group") == 0 && i + 1 < (size_t)argc)
 			group = argv[++i];
-		else if (strcmp(a, "--out") == 0 && i + 1 < (size_t)argc)
-			out = argv[++i];
+		else if (out_opt(argc, argv, &i, &out, &armour))
+			continue;
 		else if (strcmp(a, "--name") == 0 && i + 1 < (size_t)argc)
 			name = argv[++i];
 		else if (strcmp(a, "--no-self") == 0)
 			self = 0;
-		else if (strcmp(a, "--armour") == 0 ||
-		    strcmp(a, "--armor") == 0)
-			armour = 1;
-		else if (strcmp(a, "--binary") == 0)
-			armour = 0;
 		else if (a[0] == '-' && a[1] != '\0') {
 			free(names);
 			return (cli_usage("seal: unknown option or missing"
@@ -384,7 +376,7 @@ cmd_seal(int argc, char **argv)
 		free(names);
 		return (1);
 	}
-	if ((rc = need_account(hm)) != 0)
+	if ((rc = cli_need_account(hm)) != 0)
 		goto done;
 	if ((to = calloc(nnames + 1, sizeof(*to))) == NULL) {
 		rc = cli_fail(KITH_ENOMEM, "seal");
@@ -479,7 +471,7 @@ say_opened(const struct seal_opened *r, const char *out,
 		return;
 	}
 	fprintf(stderr, "kith: sealed by %s (%s)%s%s%s, device '%s', at %s\n",
-	    r->sender.alias, fp_of(r->sender.account_pk),
+	    r->sender.alias, cli_fingerprint(r->sender.account_pk),
 	    r->sender.how == SEAL_INTRODUCED ? ", not a verified contact:"
 	    " introduced by " : "", r->sender.how == SEAL_INTRODUCED ?
 	    r->sender.introduced_by : "", r->sender.how == SEAL_INTRODUCED ?
@@ -518,7 +510,7 @@ open_failed(int rc, const struct seal_opened *r, const char *what)
 		return (cli_refuse(rc, "%s was sealed by %s, who is not a"
 		    " verified contact: run an invitation with them first"
 		    " ('kith invite create')", what,
-		    fp_of(r->sender.account_pk)));
+		    cli_fingerprint(r->sender.account_pk)));
 	case KITH_EREVOKED:
 		return (cli_refuse(rc, "%s was sealed by a device that %s's"
 		    " roster marks revoked: do not trust it", what,
@@ -597,7 +589,7 @@ cmd_open(int argc, char **argv)
 	what = file != NULL ? file : "the envelope";
 	if (cli_open(0, &hm) != 0)
 		return (1);
-	if ((rc = need_account(hm)) != 0)
+	if ((rc = cli_need_account(hm)) != 0)
 		goto done;
 	if (file != NULL && (in = fopen(file, "rb")) == NULL) {
 		rc = cli_fail(KITH_EIO, "cannot read %s: %s", file,
@@ -694,13 +686,8 @@ group_create(int argc, char **argv)
 			n++;	/* resolved once the home is open */
 			i++;
 		}
-		else if (strcmp(a, "--out") == 0 && i + 1 < (size_t)argc)
-			out = argv[++i];
-		else if (strcmp(a, "--armour") == 0 ||
-		    strcmp(a, "--armor") == 0)
-			armour = 1;
-		else if (strcmp(a, "--binary") == 0)
-			armour = 0;
+		else if (out_opt(argc, argv, &i, &out, &armour))
+			continue;
 		else if (a[0] == '-' && a[1] != '\0') {
 			free(mem);
 			return (cli_usage("group create: unknown option or"
@@ -733,7 +720,7 @@ group_create(int argc, char **argv)
 		free(mem);
 		return (1);
 	}
-	if ((rc = need_account(hm)) != 0)
+	if ((rc = cli_need_account(hm)) != 0)
 		goto done;
 	n = 0;
 	for (i = 1; i < (size_t)argc; i++)
@@ -804,7 +791,7 @@ group_list(int argc, char **argv)
 	}
 	if (cli_open(0, &hm) != 0)
 		return (1);
-	if ((rc = need_account(hm)) != 0)
+	if ((rc = cli_need_account(hm)) != 0)
 		goto done;
 	if ((rc = seal_groups(hm, &arr)) != 0) {
 		rc = cli_fail(rc, "cannot read the store");

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "pair.h"
 #include "ctlsock.h"
 #include "kith_err.h"
 #include "kith_util.h"
@@ -573,4 +574,24 @@ cli_unseal(struct home *hm, uint8_t **sk)
 		cli_fail(rc, "cannot unseal the account key: %s",
 		    kith_strerror(rc));
 	return (rc);
+}
+
+const char *
+cli_fingerprint(const uint8_t pk[32])
+{
+	static char fp[15];
+
+	pair_fingerprint(pk, fp);
+	return (fp);
+}
+
+int
+cli_need_account(struct home *hm)
+{
+
+	if (hm->roster == NULL || hm->h == NULL)
+		return (cli_fail(KITH_ENOACCOUNT, "this device is not part of"
+		    " an account: run 'kith init --name NAME' (or 'kith join')"
+		    " first"));
+	return (0);
 }
