@@ -515,7 +515,7 @@ in_getc(struct in *r)
 
 	if (r->pboff < r->pblen)
 		return (r->pb[r->pboff++]);
-	return (getc(r->f));
+	return (getc_unlocked(r->f));
 }
 
 /* Read a line of at most ARMOUR_LINEMAX bytes, without its end and

@@ -304,7 +304,7 @@ cmd_seal(int argc, char **argv)
 	const char *file = NULL, *out = NULL, *name = NULL, *group = NULL;
 	const char **names;
 	char base[PATH_MAX];
-	FILE *in = stdin, *envf;
+	FILE *in = stdin, *envf = NULL;
 	uint64_t bytes = 0;
 	size_t nnames = 0, i;
 	int rc, armour = -1, self = 1;
@@ -666,7 +666,7 @@ group_create(int argc, char **argv)
 	struct home *hm = NULL;
 	struct tmpout t;
 	const char *name = NULL, *out = NULL;
-	FILE *envf;
+	FILE *envf = NULL;
 	size_t n = 0, i;
 	int rc, armour = -1;
 	char gid[2 * SEAL_GIDLEN + 1];
