@@ -344,7 +344,7 @@ while [ "$bk_inj" -lt "$BKILLS" ]; do
 	# A child that has just exited still answers kill -0 until kithd
 	# reaps it: what kithd logs next tells whether the kill landed.
 	mark=$(wc -l < "$(kithd_log old)")
-	kill -9 "$child"
+	kill -9 "$child" 2>/dev/null || true	# it may have ended and been reaped
 	outcome=$(next_log "$mark" "backup to $USB( failed|: backup [0-9]+|: up to date)" 10) ||
 		fail "kithd logged neither the end nor the failure of its backup within 10 s of kill -9"
 	case $outcome in
@@ -386,7 +386,7 @@ for ((i = 0; i < 600; i++)); do
 done
 [ -n "$child" ] || fail "kithd started no backup when the medium came back"
 mark=$(wc -l < "$(kithd_log old)")
-kill -9 "$child"
+kill -9 "$child" 2>/dev/null || true	# it may have ended and been reaped
 outcome=$(next_log "$mark" "backup to $USB( failed|: backup [0-9]+|: up to date)" 10) ||
 	fail "kithd logged neither the end nor the failure of its backup within 10 s of kill -9"
 case $outcome in
