@@ -359,6 +359,17 @@ bad:
 	return (KITH_ECORRUPT);
 }
 
+static int
+group_has(const struct seal_group *g, const uint8_t acct[32])
+{
+	size_t i;
+
+	for (i = 0; i < g->nmem; i++)
+		if (memcmp(g->mem[i].account_pk, acct, 32) == 0)
+			return (1);	/* not secret: public keys */
+	return (0);
+}
+
 int
 seal_group_find(struct home *hm, const char *name, struct seal_group **g)
 {
@@ -1325,14 +1336,8 @@ check_sender(struct home *hm, struct book *b, const struct sblock *sb,
 	} else
 		return (KITH_ENOTCONTACT);
 	/* Sealed to a group: by one of its members, whoever they are. */
-	if (g != NULL) {
-		for (i = 0; i < g->nmem; i++)
-			if (memcmp(g->mem[i].account_pk, sb->account, 32) ==
-			    0)	/* not secret */
-				break;
-		if (i == g->nmem)
-			return (KITH_EPERM);
-	}
+	if (g != NULL && !group_has(g, sb->account))
+		return (KITH_EPERM);
 	/* The device, certified by the account. */
 	if (cert_verify(sb->cert, sb->certlen, sb->account, &res->dev) != 0)
 		return (KITH_ECRYPTO);
@@ -1437,8 +1442,10 @@ take_group(struct home *hm, struct book *b, const uint8_t *txt, size_t len,
 	memcpy(res->gid, g->gid, SEAL_GIDLEN);
 	res->has_group = 1;
 	snprintf(res->group, sizeof(res->group), "%s", g->name);
-	/* Only its creator hands a group out, and only once. */
-	if (strcmp(cr, acct) != 0 || res->sender.how == SEAL_INTRODUCED)
+	/* Only its creator hands a group out, and only once; it lists the
+	 * creator and this account among its members. */
+	if (strcmp(cr, acct) != 0 || res->sender.how == SEAL_INTRODUCED ||
+	    !group_has(g, sb->account) || !group_has(g, hm->account_pk))
 		rc = KITH_ECRYPTO;
 	else if (json_object_get(b->groups, gid) != NULL)
 		rc = 0;

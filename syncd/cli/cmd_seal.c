@@ -365,12 +365,14 @@ cmd_seal(int argc, char **argv)
 		snprintf(base, sizeof(base), "%s", file);
 		name = basename(base);
 	}
-	if (name != NULL && (strlen(name) > SEAL_NAMEMAX ||
-	    strchr(name, '/') != NULL || !kith_text_ok(name,
+	if (name != NULL && (strlen(name) == 0 || strlen(name) >
+	    SEAL_NAMEMAX || strchr(name, '/') != NULL || strcmp(name,
+	    ".") == 0 || strcmp(name, "..") == 0 || !kith_text_ok(name,
 	    strlen(name)))) {
 		free(names);
-		return (cli_usage("seal: --name is a plain file name of at"
-		    " most %d bytes", SEAL_NAMEMAX));
+		return (cli_usage("seal: the name carried (FILE's, or --name)"
+		    " must be a plain file name of text, at most %d bytes;"
+		    " give another with --name", SEAL_NAMEMAX));
 	}
 	if (cli_open(0, &hm) != 0) {
 		free(names);
@@ -457,15 +459,18 @@ say_opened(const struct seal_opened *r, const char *out,
 			    sodium_base64_VARIANT_ORIGINAL);
 			char *t = malloc(cap);
 
-			if (t != NULL) {
-				sodium_bin2base64(t, cap, mb->b != NULL ?
-				    mb->b : (const uint8_t *)"", mb->len,
-				    sodium_base64_VARIANT_ORIGINAL);
-				json_object_set_new(doc, "data",
-				    json_string(t));
-				sodium_memzero(t, cap);
-				free(t);
+			if (t == NULL) {
+				json_decref(doc);
+				(void)cli_fail(KITH_ENOMEM, "open: no memory"
+				    " for the plaintext's base64");
+				return;
 			}
+			sodium_bin2base64(t, cap, mb->b != NULL ? mb->b :
+			    (const uint8_t *)"", mb->len,
+			    sodium_base64_VARIANT_ORIGINAL);
+			json_object_set_new(doc, "data", json_string(t));
+			sodium_memzero(t, cap);
+			free(t);
 		}
 		cli_json_out(doc);
 		return;
@@ -738,7 +743,10 @@ group_create(int argc, char **argv)
 	if (rc != 0) {
 		tmp_drop(&t);
 		rc = rc == KITH_EEXIST ? cli_usage("a group named '%s' is held"
-		    " already", name) : rc == KITH_EINVAL ? cli_usage("group"
+		    " already", name) : rc == KITH_ENOENT ? cli_fail(rc,
+		    "group create: this device holds no certificate of the"
+		    " account (was its pairing completed?)") :
+		    rc == KITH_EINVAL ? cli_usage("group"
 		    " create: a name of 1 to %d bytes of text, and at most %d"
 		    " members", SEAL_ALIASMAX, SEAL_GROUPMAX - 1) :
 		    cli_fail(rc, "group create");

@@ -241,6 +241,14 @@ refusal(int rc, const char **code, const char **msg)
 		*code = "tampered";
 		*msg = "the envelope does not verify (altered, or re-addressed)";
 		break;
+	case KITH_EPERM:
+		*code = "not_group_member";
+		*msg = "sealed to a group by one who is not among its members";
+		break;
+	case KITH_EEXIST:
+		*code = "group_key_held";
+		*msg = "hands out a group key held already under another group";
+		break;
 	case KITH_ETOOBIG:
 		*code = "too_big";
 		*msg = "at most 16 MiB through the socket: 'kith open --out'"

@@ -55,6 +55,7 @@ refused(json_t *reply)
 		{ "truncated", KITH_LIB_ETRUNC },
 		{ "fork", KITH_LIB_EFORK },
 		{ "tampered", KITH_LIB_EFORGED },
+		{ "not_group_member", KITH_LIB_ENOTMEMBER },
 		{ "unknown_contact", KITH_LIB_EINVAL },
 		{ "ambiguous", KITH_LIB_EINVAL },
 		{ "no_group", KITH_LIB_EINVAL },
