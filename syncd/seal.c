@@ -2,7 +2,8 @@
  * seal.c: envelopes for verified contacts, and group keys
  * (docs/PROTOCOL.md §15).
  */
-#define _GNU_SOURCE		/* fopencookie */
+/* fopencookie: */
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1778,7 +1779,7 @@ seal_sink_open(struct seal_sink *s, size_t max)
 	memset(s, 0, sizeof(*s));
 	s->max = max;
 	if ((f = fopencookie(s, "w", io)) != NULL)
-		setvbuf(f, NULL, _IONBF, 0);
+		(void)setvbuf(f, NULL, _IONBF, 0);
 	return (f);
 }
 

@@ -2,7 +2,8 @@
  * kith seal, kith open, kith group: envelopes for verified contacts
  * (docs/PROTOCOL.md §15, docs/CLI.md).
  */
-#define _GNU_SOURCE		/* O_TMPFILE */
+/* O_TMPFILE: */
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -124,7 +125,7 @@ tmp_drop(struct tmpout *t)
 {
 
 	if (t->f != NULL) {
-		fclose(t->f);
+		(void)fclose(t->f);
 		t->f = NULL;
 		if (!t->unnamed)
 			unlink(t->tmp);
@@ -428,7 +429,7 @@ cmd_seal(int argc, char **argv)
 	rc = say_sealed(&o, out, bytes, self);
 done:
 	if (in != NULL && in != stdin)
-		fclose(in);
+		(void)fclose(in);
 	if (to != NULL)
 		for (i = 0; i < nnames; i++)
 			seal_peer_free(&to[i]);
@@ -638,10 +639,10 @@ cmd_open(int argc, char **argv)
 	rc = 0;
 done:
 	if (pt != NULL && out == NULL)
-		fclose(pt);
+		(void)fclose(pt);
 	seal_sink_free(&mb);
 	if (in != NULL && in != stdin)
-		fclose(in);
+		(void)fclose(in);
 	seal_open_free(&r);
 	home_close(hm);
 	return (rc);
@@ -667,6 +668,7 @@ static int
 group_create(int argc, char **argv)
 {
 	struct seal_peer *mem = NULL;
+	const char **who;
 	struct seal_group *g = NULL;
 	struct home *hm = NULL;
 	struct tmpout t;
@@ -677,35 +679,40 @@ group_create(int argc, char **argv)
 	char gid[2 * SEAL_GIDLEN + 1];
 	json_t *arr;
 
-	if ((mem = calloc((size_t)argc, sizeof(*mem))) == NULL)
+	if ((who = calloc((size_t)argc, sizeof(*who))) == NULL ||
+	    (mem = calloc((size_t)argc, sizeof(*mem))) == NULL) {
+		free(who);
 		return (cli_fail(KITH_ENOMEM, "group"));
+	}
 	for (i = 1; i < (size_t)argc; i++) {
 		const char *a = argv[i];
 
 		if (strcmp(a, "--help") == 0) {
 			fputs(group_create_usage, stdout);
 			free(mem);
+			free(who);
 			return (0);
 		} else if (strcmp(a, "--member") == 0 &&
-		    i + 1 < (size_t)argc) {
-			n++;	/* resolved once the home is open */
-			i++;
-		}
+		    i + 1 < (size_t)argc)
+			who[n++] = argv[++i];	/* resolved once open */
 		else if (out_opt(argc, argv, &i, &out, &armour))
 			continue;
 		else if (a[0] == '-' && a[1] != '\0') {
 			free(mem);
+			free(who);
 			return (cli_usage("group create: unknown option or"
 			    " missing value '%s'", a));
 		} else if (name == NULL)
 			name = a;
 		else {
 			free(mem);
+			free(who);
 			return (cli_usage("group create: one NAME"));
 		}
 	}
 	if (name == NULL || n == 0) {
 		free(mem);
+		free(who);
 		return (cli_usage("usage: kith group create NAME --member"
 		    " CONTACT... [--out FILE]"));
 	}
@@ -713,28 +720,28 @@ group_create(int argc, char **argv)
 		armour = out == NULL;
 	if (cli.json && out == NULL) {
 		free(mem);
+		free(who);
 		return (cli_usage("group create: with --json the envelope needs"
 		    " --out FILE"));
 	}
 	if (!armour && out == NULL && isatty(STDOUT_FILENO)) {
 		free(mem);
+		free(who);
 		return (cli_usage("group create: a binary envelope is not for a"
 		    " terminal: use --out FILE, or --armour"));
 	}
 	if (cli_open(0, &hm) != 0) {
 		free(mem);
+		free(who);
 		return (1);
 	}
 	if ((rc = cli_need_account(hm)) != 0)
 		goto done;
-	n = 0;
-	for (i = 1; i < (size_t)argc; i++)
-		if (strcmp(argv[i], "--member") == 0 && i + 1 < (size_t)argc) {
-			if ((rc = find_peer(hm, argv[++i], &mem[n])) != 0)
-				goto done;
-			n++;
-		} else if (strcmp(argv[i], "--out") == 0)
-			i++;
+	for (i = 0; i < n; i++)
+		if ((rc = find_peer(hm, who[i], &mem[i])) != 0) {
+			n = i;
+			goto done;
+		}
 	if ((rc = out_begin(out, &t, &envf)) != 0)
 		goto done;
 	/* The group is kept only once its envelope is in place. */
@@ -777,6 +784,7 @@ done:
 	for (i = 0; i < n; i++)
 		seal_peer_free(&mem[i]);
 	free(mem);
+	free(who);
 	seal_group_free(g);
 	home_close(hm);
 	return (rc);

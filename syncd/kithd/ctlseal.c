@@ -6,7 +6,6 @@
  * envelope, at most CTL_SEAL_MAX bytes each (messages, not archives:
  * 'kith seal' streams files of any size).
  */
-#define _GNU_SOURCE		/* fmemopen, open_memstream */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,7 +158,8 @@ ctl_op_seal(struct agent *ag, json_t *req, json_t *resp, const char **code,
 		goto out;
 	}
 	rc = seal_write(ag->hm, &o, fi, fo, &bytes);
-	fclose(fo);
+	if (fclose(fo) != 0 && rc == 0)
+		rc = KITH_ENOMEM;
 	fo = NULL;
 	if (rc != 0) {
 		*code = rc == KITH_EREVOKED ? "revoked" : rc == KITH_EINVAL ?
@@ -184,9 +184,9 @@ ctl_op_seal(struct agent *ag, json_t *req, json_t *resp, const char **code,
 	rc = 0;
 out:
 	if (fi != NULL)
-		fclose(fi);
+		(void)fclose(fi);
 	if (fo != NULL)
-		fclose(fo);
+		(void)fclose(fo);
 	free(env);
 	if (pt != NULL) {
 		sodium_memzero(pt, ptlen);
@@ -292,8 +292,8 @@ ctl_op_open(struct agent *ag, json_t *req, json_t *resp, const char **code,
 		rc = KITH_ENOMEM;
 	else
 		rc = seal_open(ag->hm, fi, fo, &r);
-	if (fo != NULL)
-		fclose(fo);
+	if (fo != NULL && fclose(fo) != 0 && rc == 0)
+		rc = KITH_EIO;
 	if (rc == KITH_EIO && sink.over)
 		rc = KITH_ETOOBIG;
 	if (rc != 0) {
@@ -314,7 +314,7 @@ ctl_op_open(struct agent *ag, json_t *req, json_t *resp, const char **code,
 	rc = 0;
 out:
 	if (fi != NULL)
-		fclose(fi);
+		(void)fclose(fi);
 	seal_sink_free(&sink);
 	seal_open_free(&r);
 	free(env);
