@@ -1470,7 +1470,7 @@ seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res)
 	struct work *w = NULL;
 	uint8_t pre[HDRLEN], *hdr = NULL, h[32], ssh[SSHDR], d[64], m[108],
 	    sig[64], *blk = NULL, *gdoc = NULL, tag;
-	size_t n, hlen, clen, blen = 0, gdlen = 0, i;
+	size_t n, hlen, clen, blen = 0, gdlen = 0, gdcap = 0, i;
 	unsigned long long mlen;
 	int rc, shortseen = 0, final = 0;
 
@@ -1571,12 +1571,27 @@ seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res)
 		if (sb.kind == SEAL_KIND_GROUP) {
 			uint8_t *ng;
 
-			if (gdlen + mlen > SEAL_GROUPDOCMAX ||
-			    (ng = realloc(gdoc, gdlen + mlen)) == NULL) {
+			/* It holds a group's key: grown by copy, the old
+			 * block wiped (realloc would leave it behind). */
+			if (gdlen + mlen > SEAL_GROUPDOCMAX) {
 				rc = KITH_ETOOBIG;
 				goto out;
 			}
-			gdoc = ng;
+			if (gdlen + mlen > gdcap) {
+				gdcap = gdcap * 2 > gdlen + mlen ? gdcap * 2 :
+				    gdlen + (size_t)mlen;
+				if ((ng = malloc(gdcap)) == NULL) {
+					rc = KITH_ENOMEM;
+					goto out;
+				}
+				if (gdlen > 0)
+					memcpy(ng, gdoc, gdlen);
+				if (gdoc != NULL) {
+					sodium_memzero(gdoc, gdlen);
+					free(gdoc);
+				}
+				gdoc = ng;
+			}
 			memcpy(gdoc + gdlen, w->pt, (size_t)mlen);
 			gdlen += (size_t)mlen;
 		} else if (out != NULL && fwrite(w->pt, 1, (size_t)mlen,
