@@ -1420,6 +1420,38 @@ key_held(struct book *b, const struct seal_group *g)
 	return (same);
 }
 
+int
+seal_peer_learn(struct home *hm, struct seal_peer *p, const uint8_t *blob,
+    size_t len, int *updated)
+{
+	struct roster *r;
+	int rc;
+
+	*updated = 0;
+	if (p->how != SEAL_CONTACT)
+		return (KITH_EINVAL);
+	if ((rc = roster_decode(blob, len, p->account_pk, &r)) != 0)
+		return (rc == KITH_ENOMEM ? rc : KITH_ECRYPTO);
+	if (p->roster != NULL && (rc = roster_supersedes(p->roster, r)) !=
+	    0) {
+		/* The very roster held is no news; an older one is. */
+		if (rc == KITH_ESTALE && r->version == p->roster->version)
+			rc = 0;
+		roster_free(r);
+		return (rc);
+	}
+	if ((rc = roster_keep(hm, r, "import")) != 0) {
+		roster_free(r);
+		return (rc);
+	}
+	roster_free(p->roster);
+	p->roster = r;
+	p->roster_at = kith_now();
+	p->has_dev = 0;
+	*updated = 1;
+	return (0);
+}
+
 /* A group envelope's plaintext: checked and recorded. */
 static int
 take_group(struct home *hm, struct book *b, const uint8_t *txt, size_t len,

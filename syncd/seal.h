@@ -103,6 +103,20 @@ struct seal_opened {
 int seal_peer_find(struct home *hm, const char *name, struct seal_peer *p);
 
 /**
+ * seal_peer_learn(hm, p, blob, len, updated): a roster of the contact
+ * ${p} brought by any channel ('kith devices --export' on their side): it
+ * must verify under the account key pinned when you met, and supersede
+ * the roster held (docs/PROTOCOL.md §4.3); then it is kept (a record
+ * kith:contact-roster, from "import") and ${p} follows it (*${updated}
+ * 1).  The roster held already: 0, *${updated} 0.  Returns 0,
+ * KITH_EINVAL (not a contact), KITH_ECRYPTO (not their account's, or
+ * altered), KITH_ESTALE (older than held), KITH_EFORK, KITH_EROSTER, or
+ * a store error.
+ */
+int seal_peer_learn(struct home *hm, struct seal_peer *p, const uint8_t *blob,
+    size_t len, int *updated);
+
+/**
  * seal_peer_free(p): what a peer holds.
  */
 void seal_peer_free(struct seal_peer *p);

@@ -58,6 +58,7 @@ int cmd_contacts(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_open(int argc, char **argv);
 int cmd_group(int argc, char **argv);
+int cmd_contacts_update(int argc, char **argv);
 
 /**
  * cli_fail(rc, fmt, ...): print "kith: <message>: <kith_strerror(rc)>" (or

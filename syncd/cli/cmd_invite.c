@@ -1122,11 +1122,16 @@ cmd_contacts(int argc, char **argv)
 	uint8_t acct[32];
 	int rc;
 
+	if (argc >= 2 && strcmp(argv[1], "update") == 0)
+		return (cmd_contacts_update(argc - 1, argv + 1));
 	if ((rc = open_noarg(argc, argv, "contacts", "usage: kith contacts\n"
+	    "       kith contacts update CONTACT --roster FILE\n"
 	    "The verified contacts of this account: people met in person"
 	    " through\nan invitation, with their alias, the service, a"
-	    " fingerprint to compare,\nand when and how you met.\n",
-	    &hm)) != 0 || hm == NULL)
+	    " fingerprint to compare,\nand when and how you met.  'update'"
+	    " takes a newer roster of a contact\n('kith devices --export' on"
+	    " their side, by any channel): what you seal\nfor them then"
+	    " follows it.\n", &hm)) != 0 || hm == NULL)
 		return (rc);
 	byacct = json_object();
 	if ((rc = contacts_each(hm, contacts_cb, byacct)) != 0) {

@@ -648,6 +648,99 @@ done:
 	return (rc);
 }
 
+/* ---- kith contacts update ------------------------------------------------ */
+
+static const char update_usage[] =
+    "usage: kith contacts update CONTACT --roster FILE\n"
+    "Take a newer roster of a verified contact: the file 'kith devices"
+    " --export'\nwrites on their side, brought by any channel (it must"
+    " verify under the\naccount key you pinned when you met).  What you"
+    " seal for them then goes to\nthe devices it lists as active: a"
+    " device they revoked no longer opens it.\n";
+
+int
+cmd_contacts_update(int argc, char **argv)
+{
+	struct seal_peer p;
+	struct home *hm = NULL;
+	const char *who = NULL, *file = NULL;
+	uint8_t *blob = NULL;
+	size_t len;
+	int i, rc, updated = 0;
+
+	memset(&p, 0, sizeof(p));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(update_usage, stdout);
+			return (0);
+		} else if (strcmp(argv[i], "--roster") == 0 && i + 1 < argc)
+			file = argv[++i];
+		else if (argv[i][0] == '-')
+			return (cli_usage("contacts update: unknown option or"
+			    " missing value '%s'", argv[i]));
+		else if (who == NULL)
+			who = argv[i];
+		else
+			return (cli_usage("contacts update: one CONTACT"));
+	}
+	if (who == NULL || file == NULL)
+		return (cli_usage("usage: kith contacts update CONTACT --roster"
+		    " FILE"));
+	if ((rc = kith_file_read(file, (size_t)1 << 20, &blob, &len)) != 0)
+		return (cli_fail(rc, "cannot read %s", file));
+	if (cli_open(0, &hm) != 0) {
+		free(blob);
+		return (1);
+	}
+	if ((rc = cli_need_account(hm)) != 0 ||
+	    (rc = find_peer(hm, who, &p)) != 0)
+		goto done;
+	switch ((rc = seal_peer_learn(hm, &p, blob, len, &updated))) {
+	case 0:
+		break;
+	case KITH_ECRYPTO:
+	case KITH_EFORMAT:
+	case KITH_EVERSION:
+		rc = cli_refuse(rc, "%s is not a roster of %s's account (%s),"
+		    " or it was altered", file, p.alias,
+		    cli_fingerprint(p.account_pk));
+		goto done;
+	case KITH_ESTALE:
+		rc = cli_refuse(rc, "%s is older than the roster of %s held"
+		    " here (version %llu)", file, p.alias,
+		    (unsigned long long)(p.roster != NULL ? p.roster->version :
+		    0));
+		goto done;
+	case KITH_EFORK:
+	case KITH_EROSTER:
+		rc = cli_refuse(rc, "%s breaks the chain of %s's roster held"
+		    " here: their account may have been forked; meet them"
+		    " again", file, p.alias);
+		goto done;
+	default:
+		rc = cli_fail(rc, "contacts update");
+		goto done;
+	}
+	if (updated)
+		cli_agent_poke(hm);
+	if (cli.json)
+		cli_json_out(json_pack("{s:b, s:s, s:s, s:I, s:b}", "ok", 1,
+		    "alias", p.alias, "fingerprint",
+		    cli_fingerprint(p.account_pk), "roster_version",
+		    (json_int_t)p.roster->version, "updated", updated));
+	else
+		printf("%s (%s): roster version %llu%s\n", p.alias,
+		    cli_fingerprint(p.account_pk),
+		    (unsigned long long)p.roster->version, updated ? " kept:"
+		    " what you seal for them follows it" : ", held already");
+	rc = 0;
+done:
+	free(blob);
+	seal_peer_free(&p);
+	home_close(hm);
+	return (rc);
+}
+
 /* ---- kith group ----------------------------------------------------------- */
 
 static int

@@ -55,7 +55,9 @@ static const struct {
 	    "                         an invitation, or the reply to one\n"
 	    "  invite list | revoke ID | verify FILE|--code TEXT" },
 	{ "contacts", cmd_contacts, "contacts               verified contacts,"
-	    " met in person" },
+	    " met in person\n"
+	    "  contacts update CONTACT --roster FILE\n"
+	    "                         take a contact's newer roster" },
 	{ "seal", cmd_seal, "seal (--to CONTACT)... | --group NAME [--no-self]"
 	    " [--name NAME]\n"
 	    "         [--out FILE] [--armour | --binary] [FILE]\n"

@@ -183,6 +183,14 @@ jcheck "$n" "a file that is no envelope: not 'not a kith code'" \
 	'assert d["code"] == "not a kith code", d'
 run "usage: seal (unknown contact)" 2 a seal --to nobody --out "$E/n.kseal" "$E/msg.txt" "${P[@]}"
 [ ! -e "$E/n.kseal" ] || fail "seal for an unknown contact wrote an envelope"
+# Bob's roster handed to alice by hand: the one she learned from his
+# envelope already (not updated); her own roster is no roster of his (3).
+run "devices --export" 0 b devices --export "$E/bob.krst"
+run "contacts update" 0 a contacts update bob --roster "$E/bob.krst" "${P[@]}"
+jcheck "$n" "contacts update --json says otherwise" '
+assert d["alias"] == "bob" and d["updated"] is False and d["roster_version"] >= 1, d'
+run "devices --export" 0 a devices --export "$E/alice.krst"
+run "refused: contacts update (another account's roster)" 3 a contacts update bob --roster "$E/alice.krst" "${P[@]}"
 pass "seal, open, group create, group list: documents as docs/CLI.md §4 says; an altered envelope and one cut short exit 3, a file that is none 1, an unknown contact 2, and nothing is left"
 
 # --- exit statuses -----------------------------------------------------------------

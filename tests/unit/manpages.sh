@@ -111,6 +111,11 @@ for c in cmds:
     if not subs:
         helps[c] = help_options(t)
         continue
+    # 'kith contacts' beside 'kith contacts update ...': the command
+    # alone is one too, with no options of its own.
+    if any(re.fullmatch(r"\s*kith " + re.escape(c) + r"\s*", l)
+           for l in usage_block(t)):
+        helps[c] = set()
     for s, lines in subs.items():
         rc2, t2 = run(KITH, c, s, "--help")
         if rc2 == 0 and usage_block(t2):

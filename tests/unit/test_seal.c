@@ -30,6 +30,9 @@
  *     newer roster; from then on b2 cannot open what alice seals, b1 can;
  *     b2, unaware of its revocation, seals to alice: KITH_EREVOKED.  An
  *     envelope carrying bob's older roster does not roll the newer back.
+ *     a2 learns it from the roster Bob exported (seal_peer_learn, kith
+ *     contacts update; another account's roster is refused), and then
+ *     refuses b2 and seals past it.
  *  7. a group: alice makes "team" with bob and carol; its envelope gives
  *     the key to b1, b2 (before its revocation) and c1; bob seals to the
  *     group and carol, who is not bob's contact, opens it as introduced by
@@ -719,6 +722,27 @@ test_revoke(struct buf *old_from_bob)
 	CHECK_RC(open_on(a1, env.b, env.len, NULL, NULL), KITH_EREVOKED);
 	/* a2 has not learned bob's roster: it takes b2's word. */
 	CHECK(opens_to(a2, &env, "mine", 4));
+	/* Until it is handed the roster Bob exported (contacts update). */
+	{
+		struct seal_peer p;
+		int updated = -1;
+
+		CHECK_RC(seal_peer_find(a2, "bob", &p), 0);
+		CHECK_RC(seal_peer_learn(a2, &p, a1->roster->blob,
+		    a1->roster->bloblen, &updated), KITH_ECRYPTO);
+		CHECK_RC(seal_peer_learn(a2, &p, b1->roster->blob,
+		    b1->roster->bloblen, &updated), 0);
+		CHECK(updated == 1 && p.roster->version == b1->roster->version);
+		CHECK_RC(seal_peer_learn(a2, &p, b1->roster->blob,
+		    b1->roster->bloblen, &updated), 0);
+		CHECK(updated == 0);
+		seal_peer_free(&p);
+	}
+	CHECK_RC(open_on(a2, env.b, env.len, NULL, NULL), KITH_EREVOKED);
+	buf_free(&env);
+	CHECK_RC(seal_to(a2, bob, 1, 0, NULL, "from a2", 7, &env), 0);
+	CHECK(opens_to(b1, &env, "from a2", 7));
+	CHECK_RC(open_on(b2, env.b, env.len, NULL, NULL), KITH_ENOTFORME);
 	buf_free(&env);
 }
 
