@@ -62,7 +62,7 @@ _kith_optlines()
 {
     awk '
     function scan(s, only_first,    n, t, i, o) {
-        gsub(/[][|]/, " ", s)
+        gsub(/[][|()]/, " ", s)
         n = split(s, t, /[ \t]+/)
         for (i = 1; i <= n; i++) {
             if (t[i] !~ /^--?[a-z][a-z0-9-]*$/)
@@ -153,12 +153,41 @@ _kith_reply()
     done
 }
 
+# _kith_contacts / _kith_groups: the aliases of the verified contacts,
+# the names of the groups, of the home the line selects (bin and
+# _kith_home are _kith's).
+_kith_contacts()
+{
+    local -a home=() names=()
+    [[ -n $_kith_home ]] && home=(--home "$_kith_home")
+    mapfile -t names < <(_kith_run "$bin" "${home[@]}" --json contacts |
+        _kith_json_pick alias '' '')
+    _kith_reply "${names[@]}"
+}
+
+_kith_groups()
+{
+    local -a home=() names=()
+    [[ -n $_kith_home ]] && home=(--home "$_kith_home")
+    mapfile -t names < <(_kith_run "$bin" "${home[@]}" --json group list |
+        _kith_json_pick name '' '')
+    _kith_reply "${names[@]}"
+}
+
 # _kith_value OPT METAVAR: complete the value of OPT.
 _kith_value()
 {
     case $1 in
         --qr-png | --reply-png)
             _filedir png
+            return
+            ;;
+        --to | --member)
+            _kith_contacts
+            return
+            ;;
+        --group)
+            _kith_groups
             return
             ;;
     esac
@@ -201,6 +230,12 @@ _kith_positional()
                 invite list | sed 's/"received":.*//' |
                 _kith_json_pick id '"state":' '"state":"withdrawn"')
             _kith_reply "${names[@]}"
+            ;;
+        "contacts update")
+            ((npos == 0)) && _kith_contacts
+            ;;
+        seal | open)
+            ((npos == 0)) && _filedir
             ;;
         "invite verify" | "roster verify")
             ((npos == 0)) && _filedir

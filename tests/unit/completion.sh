@@ -60,6 +60,25 @@ inv=$("$KITH" --home "$T/A" --passphrase-file "$pf" --json invite create \
 	sed -n 's/^{"ok":true,"id":"\([0-9a-f]*\)".*/\1/p')
 [ -n "$inv" ] || { echo "kith invite create failed" >&2; exit 1; }
 
+# A contact "carol" (her own account, C, met by reply code) and a group
+# "team" with her, for --to, --member, --group and contacts update.
+"$KITH" --home "$T/C" --passphrase-file "$pf" init --name carol \
+	>/dev/null 2>&1 || { echo "kith init of C failed" >&2; exit 1; }
+doc=$("$KITH" --home "$T/A" --passphrase-file "$pf" --json invite create \
+	--service https://chat.example.org --alias alice --no-hints 2>/dev/null)
+code=$(sed -n 's/.*"code":"\([^"]*\)".*/\1/p' <<<"$doc")
+inv2=$(sed -n 's/^{"ok":true,"id":"\([0-9a-f]*\)".*/\1/p' <<<"$doc")
+reply=$("$KITH" --home "$T/C" --passphrase-file "$pf" --json invite scan \
+	--code "$code" --alias carol --no-lan 2>/dev/null |
+	sed -n 's/.*"reply":"\([^"]*\)".*/\1/p')
+if ! "$KITH" --home "$T/A" --passphrase-file "$pf" invite scan \
+	--code "$reply" >/dev/null 2>&1 ||
+	! "$KITH" --home "$T/A" --passphrase-file "$pf" group create team \
+		--member carol --out "$T/team.kseal" >/dev/null 2>&1; then
+	echo "a contact and a group for A: failed" >&2
+	exit 1
+fi
+
 # ---- files for the value completions -------------------------------------
 F=$T/files
 mkdir -p "$F/sub dir" "$F/pics"
@@ -169,10 +188,29 @@ same "a home that does not exist: no names" \
 
 # Invitation ids (a locked device: the passphrase file of the line opens it;
 # without one, nothing, and no prompt).
-same "invite revoke: the issued invitation" \
-	"$k --home $T/A --passphrase-file $pf invite revoke " "$inv"
+same "invite revoke: the issued invitations" \
+	"$k --home $T/A --passphrase-file $pf invite revoke " "$inv" "$inv2"
 same "invite revoke: locked, no passphrase file: nothing" \
 	"$k --home $T/A invite revoke " ""
+
+# Contacts and groups of the selected home.
+same "seal --to: the contacts" \
+	"$k --home $T/A --passphrase-file $pf seal --to " carol
+same "seal --to a prefix" \
+	"$k --home $T/A --passphrase-file $pf seal --to ca" carol
+same "group create --member: the contacts" \
+	"$k --home $T/A --passphrase-file $pf group create x --member " carol
+same "contacts update: the contacts" \
+	"$k --home $T/A --passphrase-file $pf contacts update " carol
+same "seal --group: the groups" \
+	"$k --home $T/A --passphrase-file $pf seal --group " team
+same "seal --to on carol's home: alice" \
+	"$k --home $T/C --passphrase-file $pf seal --to " alice
+same "seal --to on a home with no contacts: nothing" \
+	"$k --home $T/B --passphrase-file $pf seal --to " ""
+has "options of seal" "$k seal --" --to --group --no-self --name --out \
+	--armour --binary
+has "options of open" "$k open --" --out --max-buffer
 
 # Files.
 same "join: images and directories only" "$k join " code.png photo.JPG \
