@@ -890,6 +890,19 @@ test_group_attacks(void)
 	buf_free(&env);
 	seal_group_free(g);
 
+	/* A group named with a control character (JSON-escaped, so that
+	 * it parses): refused as malformed, nothing kept. */
+	g = group_env(a1, "decoy2", "carol", &env);
+	e.key = "name";
+	e.val = "\\u001b";
+	CHECK(t_rewrite_as(&env, a1, NULL, 0, edit_doc, &e, a1, &x) == 0);
+	CHECK_RC(open_on(c1, x.b, x.len, NULL, NULL), KITH_EFORMAT);
+	CHECK(seal_groups(c1, &rec) == 0 && json_array_size(rec) == 1);
+	json_decref(rec);
+	buf_free(&x);
+	buf_free(&env);
+	seal_group_free(g);
+
 	/* dave, carol's contact but no member, holds team's key (a member
 	 * gave it away): what he seals to the group, carol refuses. */
 	meet(c1, "carol", d1, "dave", 0);
