@@ -524,11 +524,19 @@ each_one(void *arg, const struct store_rec *rec)
 int
 contacts_each(struct home *hm, int (*cb)(void *arg, json_t *rec), void *arg)
 {
+
+	return (contacts_each_since(hm, NULL, cb, arg));
+}
+
+int
+contacts_each_since(struct home *hm, const struct store_vv *have,
+    int (*cb)(void *arg, json_t *rec), void *arg)
+{
 	struct each_arg e = { hm, cb, arg };
 
 	if (hm->h == NULL)
 		return (KITH_ENOACCOUNT);
-	return (store_scan(hm->st, NULL, STORE_UNIQUE, each_one, &e));
+	return (store_scan(hm->st, have, STORE_UNIQUE, each_one, &e));
 }
 
 /* ---- cards ------------------------------------------------------------ */

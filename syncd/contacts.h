@@ -153,6 +153,13 @@ int contacts_each(struct home *hm, int (*cb)(void *arg, json_t *rec),
     void *arg);
 
 /**
+ * contacts_each_since(hm, have, cb, arg): contacts_each for the records
+ * held beyond the version vector ${have} alone (NULL: all).
+ */
+int contacts_each_since(struct home *hm, const struct store_vv *have,
+    int (*cb)(void *arg, json_t *rec), void *arg);
+
+/**
  * contacts_card_mine(hm, alias, c): this account's card: ${alias}, this
  * device's certificate, and the roster held (borrowed from ${hm}).
  */

@@ -5,6 +5,7 @@
 /* fopencookie: */
 #define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,35 +91,99 @@ book_cb(void *arg, json_t *o)
 	return (0);
 }
 
-static int
-book_load(struct home *hm, struct book *b)
-{
-	int rc;
-
-	b->contacts = json_object();
-	b->rosters = json_object();
-	b->groups = json_object();
-	if (b->contacts == NULL || b->rosters == NULL || b->groups == NULL)
-		rc = KITH_ENOMEM;
-	else
-		rc = contacts_each(hm, book_cb, b);
-	if (rc != 0) {
-		json_decref(b->contacts);
-		json_decref(b->rosters);
-		json_decref(b->groups);
-		memset(b, 0, sizeof(*b));
-	}
-	return (rc);
-}
+/*
+ * Reading the book means reading every record (their services are inside
+ * the encryption): about a microsecond a record.  So it is kept, for the
+ * home it was read from, with the version vector it was read at; the next
+ * reading scans only the records beyond it (records are only ever added).
+ * The agent, which seals and opens for clients of a long history, gains
+ * most.  The vector is taken before the scan: a record that arrives
+ * during one is read again by the next, which the book takes twice
+ * without harm (the newest contact wins, a roster held twice is one).
+ */
+static struct {
+	char dir[PATH_MAX];
+	uint8_t account[32];
+	struct store_vv *vv;
+	struct book b;
+} cache;
 
 static void
-book_free(struct book *b)
+book_drop(struct book *b)
 {
 
 	json_decref(b->contacts);
 	json_decref(b->rosters);
 	json_decref(b->groups);
 	memset(b, 0, sizeof(*b));
+}
+
+/* Does ${now} lack what ${was} held (an origin, or its later records)? */
+static int
+went_back(const struct store_vv *was, const struct store_vv *now)
+{
+	size_t i;
+
+	for (i = 0; i < was->n; i++)
+		if (store_vv_seq(now, was->e[i].origin) < was->e[i].seq)
+			return (1);
+	return (0);
+}
+
+static int
+book_load(struct home *hm, struct book *b)
+{
+	struct store_vv *now = NULL;
+	int rc, fresh;
+
+	fresh = cache.vv == NULL || strcmp(cache.dir, hm->dir) != 0 ||
+	    memcmp(cache.account, hm->account_pk, 32) != 0;	/* not secret */
+	if (fresh) {
+		book_drop(&cache.b);
+		free(cache.vv);
+		cache.vv = NULL;
+		cache.b.contacts = json_object();
+		cache.b.rosters = json_object();
+		cache.b.groups = json_object();
+		if (cache.b.contacts == NULL || cache.b.rosters == NULL ||
+		    cache.b.groups == NULL) {
+			book_drop(&cache.b);
+			return (KITH_ENOMEM);
+		}
+	}
+	if ((rc = store_vv_get(hm->st, &now)) == 0 && !fresh &&
+	    went_back(cache.vv, now)) {
+		/* Not the store read last time (replaced): read it all. */
+		free(now);
+		free(cache.vv);
+		cache.vv = NULL;
+		return (book_load(hm, b));
+	}
+	if (rc == 0)
+		rc = contacts_each_since(hm, cache.vv, book_cb, &cache.b);
+	if (rc != 0) {
+		free(now);
+		book_drop(&cache.b);
+		free(cache.vv);
+		cache.vv = NULL;
+		return (rc);
+	}
+	free(cache.vv);
+	cache.vv = now;
+	snprintf(cache.dir, sizeof(cache.dir), "%s", hm->dir);
+	memcpy(cache.account, hm->account_pk, 32);
+	/* The caller's references; the book stays here. */
+	b->contacts = json_incref(cache.b.contacts);
+	b->rosters = json_incref(cache.b.rosters);
+	b->groups = json_incref(cache.b.groups);
+	return (0);
+}
+
+static void
+book_free(struct book *b)
+{
+
+	book_drop(b);
 }
 
 /* Decode a hex roster of ${acct}; NULL if it does not verify. */
