@@ -147,8 +147,12 @@ tmp_commit(struct tmpout *t)
 		rc = KITH_EIO;
 		for (i = 0; i < 16 && rc != 0; i++) {
 			tmp_name(t->tmp);
+			/* Through /proc; without it, by the descriptor
+			 * itself (which needs CAP_DAC_READ_SEARCH). */
 			if (linkat(AT_FDCWD, proc, AT_FDCWD, t->tmp,
-			    AT_SYMLINK_FOLLOW) == 0)
+			    AT_SYMLINK_FOLLOW) == 0 || (errno == ENOENT &&
+			    linkat(fd, "", AT_FDCWD, t->tmp, AT_EMPTY_PATH) ==
+			    0))
 				rc = 0;
 			else if (errno != EEXIST)
 				break;
