@@ -270,6 +270,12 @@ if command -v zsh >/dev/null; then
 	zsame "revoke on phone's home" "$k revoke --home $T/B " "laptop "
 	zsame "join: images" "$k join " "_files -g *.(#i)(png|jpg|jpeg)(-.) "
 	zsame "--home: directories" "$k --home " "_directories "
+	zsame "seal --to: the contacts" \
+		"$k --home $T/A --passphrase-file $pf seal --to " "carol "
+	zsame "seal --group: the groups" \
+		"$k --home $T/A --passphrase-file $pf seal --group " "team "
+	zsame "contacts update: the contacts" \
+		"$k --home $T/A --passphrase-file $pf contacts update " "carol "
 	if [ -s "$T/zerr" ]; then
 		bad "zsh: the completion wrote on stderr:"
 		cat "$T/zerr"
