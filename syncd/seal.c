@@ -384,7 +384,8 @@ group_of(json_t *o, struct seal_group **out)
 	const char *key = json_string_value(json_object_get(o, "key"));
 	const char *cr = json_string_value(json_object_get(o, "creator"));
 	const char *nm = json_string_value(json_object_get(o, "name"));
-	json_t *mem = json_object_get(o, "members"), *m;
+	const char *prev;
+	json_t *mem = json_object_get(o, "members"), *m, *gen;
 	size_t i;
 
 	if (gid == NULL || key == NULL || cr == NULL || nm == NULL ||
@@ -418,11 +419,65 @@ group_of(json_t *o, struct seal_group **out)
 		    al != NULL ? al : "");
 	}
 	g->nmem = json_array_size(mem);
+	gen = json_object_get(o, "generation");
+	prev = json_string_value(json_object_get(o, "replaces"));
+	if (gen != NULL && (!json_is_integer(gen) ||
+	    json_integer_value(gen) < 1 || json_integer_value(gen) > 1000000))
+		goto bad;
+	g->generation = gen != NULL ? (uint32_t)json_integer_value(gen) : 1;
+	if (prev != NULL && kith_unhex(prev, strlen(prev), g->prev,
+	    SEAL_GIDLEN) != 0)
+		goto bad;
+	g->has_prev = prev != NULL;
 	*out = g;
 	return (0);
 bad:
 	seal_group_free(g);
 	return (KITH_ECORRUPT);
+}
+
+static json_int_t
+generation_of(json_t *o)
+{
+	json_t *g = json_object_get(o, "generation");
+
+	return (json_is_integer(g) ? json_integer_value(g) : 1);
+}
+
+/*
+ * The newest generation held of the group ${gid} (hex): of the records of
+ * groups with its creator and name, the one of the highest generation (a
+ * member added late holds only some generations; a creator cannot make a
+ * second group of a name it holds).  NULL when ${gid} is not held.
+ */
+static json_t *
+newest(const struct book *b, const char *gid)
+{
+	json_t *o = json_object_get(b->groups, gid), *x, *best = o;
+	const char *cr = json_string_value(json_object_get(o, "creator"));
+	const char *nm = json_string_value(json_object_get(o, "name")), *k;
+
+	if (cr == NULL || nm == NULL)
+		return (o);
+	json_object_foreach(b->groups, k, x) {
+		const char *c = json_string_value(json_object_get(x,
+		    "creator"));
+		const char *n = json_string_value(json_object_get(x, "name"));
+
+		if (c != NULL && n != NULL && strcmp(c, cr) == 0 &&
+		    strcmp(n, nm) == 0 && generation_of(x) >
+		    generation_of(best))
+			best = x;
+	}
+	return (best);
+}
+
+/* Is the group ${gid} (hex) an older generation of one held? */
+static int
+superseded(const struct book *b, const char *gid)
+{
+
+	return (newest(b, gid) != json_object_get(b->groups, gid));
 }
 
 static int
@@ -454,6 +509,8 @@ seal_group_find(struct home *hm, const char *name, struct seal_group **g)
 		if ((nm == NULL || strcmp(nm, name) != 0) &&
 		    strcmp(k, name) != 0)
 			continue;
+		if (superseded(&b, k))
+			continue;	/* an older generation */
 		if (found != NULL) {
 			book_free(&b);
 			return (KITH_EAMBIGUOUS);
@@ -480,6 +537,8 @@ seal_groups(struct home *hm, json_t **out)
 	kith_hex(hm->account_pk, 32, me);
 	arr = json_array();
 	json_object_foreach(b.groups, k, o) {
+		if (superseded(&b, k))
+			continue;	/* an older generation */
 		mem = json_array();
 		json_array_foreach(json_object_get(o, "members"), i, m) {
 			const char *a = json_string_value(json_object_get(m,
@@ -499,10 +558,12 @@ seal_groups(struct home *hm, json_t **out)
 			    " s:b}", "account", json_object_get(m,
 			    "account"), "alias", al, "contact", c != NULL));
 		}
-		e = json_pack("{s:O, s:s, s:O, s:o, s:O}", "name",
-		    json_object_get(o, "name"), "id", k, "creator",
-		    json_object_get(o, "creator"), "members", mem, "at",
-		    json_object_get(o, "at"));
+		e = json_pack("{s:O, s:s, s:I, s:O, s:o, s:O}", "name",
+		    json_object_get(o, "name"), "id", k, "generation",
+		    json_is_integer(json_object_get(o, "generation")) ?
+		    json_integer_value(json_object_get(o, "generation")) :
+		    (json_int_t)1, "creator", json_object_get(o, "creator"),
+		    "members", mem, "at", json_object_get(o, "at"));
 		if (e != NULL)
 			json_array_append_new(arr, e);
 	}
@@ -1154,12 +1215,17 @@ group_store(struct home *hm, json_t *doc, const char *from, int *added)
 	return (store_commit(hm->st));
 }
 
-int
-seal_group_create(struct home *hm, const char *name,
-    const struct seal_peer *members, size_t n, FILE *out, int armour,
-    int (*commit)(void *arg), void *arg, struct seal_group **gout)
+/*
+ * A group of ${name}, this account and ${members}, that replaces ${prev}
+ * (NULL: a new group): its envelope to ${out}, ${commit}, then the
+ * record.
+ */
+static int
+group_make(struct home *hm, const char *name,
+    const struct seal_peer *members, size_t n, const struct seal_group *prev,
+    FILE *out, int armour, int (*commit)(void *arg), void *arg,
+    struct seal_group **gout)
 {
-	struct seal_group *g = NULL;
 	struct seal_peer me;
 	struct seal_opts o;
 	json_t *doc, *mem;
@@ -1168,20 +1234,6 @@ seal_group_create(struct home *hm, const char *name,
 	size_t i;
 	int rc, added;
 
-	if (gout != NULL)
-		*gout = NULL;
-	if (name == NULL || strlen(name) == 0 || strlen(name) > SEAL_ALIASMAX ||
-	    !kith_text_ok(name, strlen(name)) || n == 0 ||
-	    n + 1 > SEAL_GROUPMAX)
-		return (KITH_EINVAL);
-	if (hm->dk->locked)
-		return (KITH_ELOCKED);
-	if (!hm->has_account || hm->roster == NULL || hm->h == NULL)
-		return (KITH_ENOACCOUNT);
-	if ((rc = seal_group_find(hm, name, &g)) != KITH_ENOENT) {
-		seal_group_free(g);
-		return (rc == 0 || rc == KITH_EAMBIGUOUS ? KITH_EEXIST : rc);
-	}
 	if ((key = sodium_malloc(32)) == NULL)
 		return (KITH_ENOMEM);
 	randombytes_buf(gid, sizeof(gid));
@@ -1194,10 +1246,14 @@ seal_group_create(struct home *hm, const char *name,
 	json_array_append_new(mem, member_json(&me));
 	for (i = 0; i < n; i++)
 		json_array_append_new(mem, member_json(&members[i]));
-	doc = json_pack("{s:i, s:o, s:s, s:o, s:o, s:o}", "v", 1, "gid",
+	doc = json_pack("{s:i, s:o, s:s, s:o, s:o, s:o, s:i}", "v", 1, "gid",
 	    hexstr(gid, sizeof(gid)), "name", name, "key", hexstr(key, 32),
-	    "creator", hexstr(hm->account_pk, 32), "members", mem);
+	    "creator", hexstr(hm->account_pk, 32), "members", mem,
+	    "generation", prev != NULL ? (int)prev->generation + 1 : 1);
 	sodium_free(key);
+	if (doc != NULL && prev != NULL)
+		json_object_set_new(doc, "replaces", hexstr(prev->gid,
+		    SEAL_GIDLEN));
 	if (doc == NULL || json_array_size(mem) != n + 1 ||
 	    (txt = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		json_decref(doc);
@@ -1225,6 +1281,105 @@ out:
 	sodium_memzero(txt, strlen(txt));
 	free(txt);
 	json_decref(doc);
+	return (rc);
+}
+
+/* What a group may be made with: a name, 1..SEAL_GROUPMAX - 1 members. */
+static int
+group_ready(struct home *hm, const char *name, size_t n)
+{
+
+	if (name == NULL || strlen(name) == 0 || strlen(name) > SEAL_ALIASMAX ||
+	    !kith_text_ok(name, strlen(name)) || n == 0 ||
+	    n + 1 > SEAL_GROUPMAX)
+		return (KITH_EINVAL);
+	if (hm->dk->locked)
+		return (KITH_ELOCKED);
+	if (!hm->has_account || hm->roster == NULL || hm->h == NULL)
+		return (KITH_ENOACCOUNT);
+	return (0);
+}
+
+int
+seal_group_create(struct home *hm, const char *name,
+    const struct seal_peer *members, size_t n, FILE *out, int armour,
+    int (*commit)(void *arg), void *arg, struct seal_group **gout)
+{
+	struct seal_group *g = NULL;
+	int rc;
+
+	if (gout != NULL)
+		*gout = NULL;
+	if ((rc = group_ready(hm, name, n)) != 0)
+		return (rc);
+	if ((rc = seal_group_find(hm, name, &g)) != KITH_ENOENT) {
+		seal_group_free(g);
+		return (rc == 0 || rc == KITH_EAMBIGUOUS ? KITH_EEXIST : rc);
+	}
+	return (group_make(hm, name, members, n, NULL, out, armour, commit,
+	    arg, gout));
+}
+
+int
+seal_group_change(struct home *hm, const char *name,
+    const struct seal_peer *add, size_t nadd, const struct seal_peer *remove,
+    size_t nrem, FILE *out, int armour, int (*commit)(void *arg), void *arg,
+    struct seal_group **gout)
+{
+	struct seal_group *g = NULL;
+	struct seal_peer *mem = NULL;
+	char hex[65];
+	size_t i, j, n = 0;
+	int rc;
+
+	if (gout != NULL)
+		*gout = NULL;
+	if ((rc = seal_group_find(hm, name, &g)) != 0)
+		return (rc);
+	if (memcmp(g->creator, hm->account_pk, 32) != 0) {	/* not secret */
+		seal_group_free(g);
+		return (KITH_EPERM);
+	}
+	if ((mem = calloc(g->nmem + nadd + 1, sizeof(*mem))) == NULL) {
+		seal_group_free(g);
+		return (KITH_ENOMEM);
+	}
+	/* The members kept, as the contacts they are; then those added. */
+	for (i = 0; i < g->nmem; i++) {
+		if (memcmp(g->mem[i].account_pk, hm->account_pk, 32) == 0)
+			continue;	/* not secret: this account */
+		for (j = 0; j < nrem; j++)
+			if (memcmp(g->mem[i].account_pk,
+			    remove[j].account_pk, 32) == 0)
+				break;	/* not secret */
+		if (j < nrem)
+			continue;
+		kith_hex(g->mem[i].account_pk, 32, hex);
+		if ((rc = seal_peer_find(hm, hex, &mem[n])) != 0)
+			goto out;
+		n++;
+	}
+	for (i = 0; i < nadd; i++) {
+		for (j = 0; j < n; j++)
+			if (memcmp(mem[j].account_pk, add[i].account_pk, 32) ==
+			    0)	/* not secret */
+				break;
+		if (j < n || memcmp(add[i].account_pk, hm->account_pk, 32) ==
+		    0)	/* not secret */
+			continue;
+		kith_hex(add[i].account_pk, 32, hex);
+		if ((rc = seal_peer_find(hm, hex, &mem[n])) != 0)
+			goto out;
+		n++;
+	}
+	if ((rc = group_ready(hm, name, n)) == 0)
+		rc = group_make(hm, g->name, mem, n, g, out, armour, commit,
+		    arg, gout);
+out:
+	for (i = 0; i < n; i++)
+		seal_peer_free(&mem[i]);
+	free(mem);
+	seal_group_free(g);
 	return (rc);
 }
 
@@ -1404,6 +1559,24 @@ check_sender(struct home *hm, struct book *b, const struct sblock *sb,
 	/* Sealed to a group: by one of its members, whoever they are. */
 	if (g != NULL && !group_has(g, sb->account))
 		return (KITH_EPERM);
+	/* Sealed with an older generation: by one still a member of the
+	 * newest held (a removed member keeps the older keys). */
+	if (g != NULL) {
+		struct seal_group *ng;
+		char gh[2 * SEAL_GIDLEN + 1];
+		json_t *nw;
+
+		kith_hex(g->gid, SEAL_GIDLEN, gh);
+		nw = newest(b, gh);
+		if (nw != NULL && nw != json_object_get(b->groups, gh)) {
+			if (group_of(nw, &ng) != 0)
+				return (KITH_ECORRUPT);
+			rc = group_has(ng, sb->account) ? 0 : KITH_EREVOKED;
+			seal_group_free(ng);
+			if (rc != 0)
+				return (rc);
+		}
+	}
 	/* The device, certified by the account. */
 	if (cert_verify(sb->cert, sb->certlen, sb->account, &res->dev) != 0)
 		return (KITH_ECRYPTO);
@@ -1517,6 +1690,26 @@ seal_peer_learn(struct home *hm, struct seal_peer *p, const uint8_t *blob,
 	return (0);
 }
 
+/* A generation that replaces a group held: by its creator, and later. */
+static int
+replaces_ok(const struct book *b, const struct seal_group *g)
+{
+	struct seal_group *p;
+	char gh[2 * SEAL_GIDLEN + 1];
+	json_t *o;
+	int ok;
+
+	kith_hex(g->prev, SEAL_GIDLEN, gh);
+	if ((o = json_object_get(b->groups, gh)) == NULL)
+		return (1);	/* added now: the earlier one never held */
+	if (group_of(o, &p) != 0)
+		return (0);
+	ok = memcmp(p->creator, g->creator, 32) == 0 &&	/* not secret */
+	    g->generation > p->generation;
+	seal_group_free(p);
+	return (ok);
+}
+
 /* A group envelope's plaintext: checked and recorded. */
 static int
 take_group(struct home *hm, struct book *b, const uint8_t *txt, size_t len,
@@ -1547,6 +1740,8 @@ take_group(struct home *hm, struct book *b, const uint8_t *txt, size_t len,
 		rc = KITH_ECRYPTO;
 	else if (json_object_get(b->groups, gid) != NULL)
 		rc = 0;
+	else if (g->has_prev && !replaces_ok(b, g))
+		rc = KITH_ECRYPTO;
 	else if (key_held(b, g))
 		rc = KITH_EEXIST;	/* one key, one group: no decoy */
 	else if ((rc = group_store(hm, doc, acct, &added)) == 0)

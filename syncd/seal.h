@@ -58,6 +58,9 @@ struct seal_group {
 	char name[SEAL_ALIASMAX + 1];
 	uint8_t *key;			/* 32 bytes, sodium_malloc */
 	uint8_t creator[32];
+	uint32_t generation;		/* 1, then one more a change */
+	int has_prev;
+	uint8_t prev[SEAL_GIDLEN];	/* the generation it replaces */
 	size_t nmem;
 	struct {
 		uint8_t account_pk[32];
@@ -133,8 +136,9 @@ int seal_group_find(struct home *hm, const char *name, struct seal_group **g);
 void seal_group_free(struct seal_group *g);
 
 /**
- * seal_groups(hm, out): the groups held, as a JSON array of {name, id,
- * creator, members [{account, alias, contact}], at} (never the key); a
+ * seal_groups(hm, out): the groups held, each at its newest generation,
+ * as a JSON array of {name, id, generation, creator, members [{account,
+ * alias, contact}], at} (never the key); a
  * member is named "you", by this account's alias for the contact, or
  * else by the name the group's creator gave.
  */
@@ -163,6 +167,24 @@ int seal_write(struct home *hm, const struct seal_opts *o, FILE *in,
 int seal_group_create(struct home *hm, const char *name,
     const struct seal_peer *members, size_t n, FILE *out, int armour,
     int (*commit)(void *arg), void *arg, struct seal_group **g);
+
+/**
+ * seal_group_change(hm, name, add, nadd, remove, nrem, out, armour,
+ * commit, arg, g): a new generation of the group ${name}, which this
+ * account created: a fresh id and key, the members of the current one
+ * with ${add} (verified contacts) and without ${remove}; an envelope of
+ * kind "group" for every member of the new generation, as
+ * seal_group_create makes.  Who holds the new generation refuses what is
+ * sealed with an older one by an account no longer a member (a removed
+ * member keeps the older keys: what was sealed with them, it reads).
+ * Returns 0, KITH_ENOENT (no such group), KITH_EPERM (another account
+ * created it), KITH_EINVAL (no member would be left, or too many), or
+ * seal_group_create's errors.
+ */
+int seal_group_change(struct home *hm, const char *name,
+    const struct seal_peer *add, size_t nadd, const struct seal_peer *remove,
+    size_t nrem, FILE *out, int armour, int (*commit)(void *arg), void *arg,
+    struct seal_group **g);
 
 /**
  * seal_open(hm, in, out, res): open the envelope (binary or armoured) that

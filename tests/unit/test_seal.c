@@ -41,6 +41,11 @@
  *     whose sender block names another group, a decoy group with a held
  *     group's key, a contact who is no member sealing with a leaked key:
  *     each refused, nothing kept.
+ *     Generations: only the creator changes a group; alice removes carol
+ *     (generation 2): carol cannot open what is sealed with it, still
+ *     reads what was sealed with the first, and what she seals with the
+ *     first is refused by those holding the second; added back
+ *     (generation 3, without the second), she takes part again.
  *  8. not an envelope: random bytes, an empty input.
  */
 #define _GNU_SOURCE		/* fmemopen, open_memstream */
@@ -921,6 +926,109 @@ test_group_attacks(void)
 	seal_group_free(team);
 }
 
+/* ---- 7c. a group's generations --------------------------------------------- */
+
+/* A change of "team" made by ${hm}: its envelope into ${env}. */
+static int
+team_change(struct home *hm, const char *add, const char *remove,
+    struct buf *env)
+{
+	struct seal_peer a, r;
+	struct seal_group *g = NULL;
+	FILE *fo;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	memset(&r, 0, sizeof(r));
+	if (add != NULL)
+		CHECK_RC(seal_peer_find(hm, add, &a), 0);
+	if (remove != NULL)
+		CHECK_RC(seal_peer_find(hm, remove, &r), 0);
+	fo = open_memstream(&env->b, &env->len);
+	rc = seal_group_change(hm, "team", &a, add != NULL, &r,
+	    remove != NULL, fo, 0, NULL, NULL, &g);
+	fclose(fo);
+	if (rc != 0)
+		buf_free(env);
+	seal_group_free(g);
+	seal_peer_free(&a);
+	seal_peer_free(&r);
+	return (rc);
+}
+
+static void
+test_generations(void)
+{
+	static const char *const none[] = { NULL };
+	struct seal_group *g = NULL, *cg = NULL;
+	struct seal_opened r;
+	struct buf env, old, msg;
+	json_t *list;
+
+	/* A message to the first generation, before any change. */
+	CHECK_RC(seal_group_find(b1, "team", &g), 0);
+	CHECK(g != NULL && g->generation == 1);
+	CHECK_RC(seal_to(b1, none, 0, 0, g, "gen one", 7, &old), 0);
+	seal_group_free(g);
+	/* Only its creator changes a group. */
+	CHECK_RC(team_change(b1, NULL, "alice", &env), KITH_EPERM);
+	/* alice removes carol: generation 2, for bob (and alice) alone. */
+	CHECK_RC(team_change(a1, NULL, "carol", &env), 0);
+	CHECK_RC(open_on(c1, env.b, env.len, NULL, NULL), KITH_ENOTFORME);
+	CHECK_RC(open_on(b1, env.b, env.len, NULL, &r), 0);
+	CHECK(r.kind == SEAL_KIND_GROUP && r.group_stored == 1);
+	seal_open_free(&r);
+	buf_free(&env);
+	CHECK_RC(seal_group_find(b1, "team", &g), 0);
+	CHECK(g != NULL && g->generation == 2 && g->nmem == 2 && g->has_prev);
+	CHECK_RC(seal_groups(b1, &list), 0);
+	{
+		/* "team" once, at generation 2 (and bob's own "bobs"). */
+		size_t i, teams = 0;
+		json_int_t gen = 0;
+
+		for (i = 0; i < json_array_size(list); i++)
+			if (strcmp(json_string_value(json_object_get(
+			    json_array_get(list, i), "name")), "team") == 0) {
+				teams++;
+				gen = json_integer_value(json_object_get(
+				    json_array_get(list, i), "generation"));
+			}
+		CHECK(teams == 1 && gen == 2);
+	}
+	json_decref(list);
+	/* What bob seals now, carol cannot open; alice can. */
+	CHECK_RC(seal_to(b1, none, 0, 0, g, "gen two", 7, &msg), 0);
+	CHECK(opens_to(a1, &msg, "gen two", 7));
+	CHECK_RC(open_on(c1, msg.b, msg.len, NULL, NULL), KITH_ENOTFORME);
+	buf_free(&msg);
+	seal_group_free(g);
+	/* carol still reads what was sealed with the first generation, but
+	 * what she seals with it, members holding the second refuse. */
+	CHECK(opens_to(c1, &old, "gen one", 7));
+	buf_free(&old);
+	CHECK_RC(seal_group_find(c1, "team", &cg), 0);
+	CHECK(cg != NULL && cg->generation == 1);
+	CHECK_RC(seal_to(c1, none, 0, 0, cg, "still here", 10, &msg), 0);
+	CHECK_RC(open_on(b1, msg.b, msg.len, NULL, NULL), KITH_EREVOKED);
+	CHECK_RC(open_on(a1, msg.b, msg.len, NULL, NULL), KITH_EREVOKED);
+	buf_free(&msg);
+	seal_group_free(cg);
+	/* Added back: generation 3, which carol takes without the second. */
+	CHECK_RC(team_change(a1, "carol", NULL, &env), 0);
+	CHECK_RC(open_on(c1, env.b, env.len, NULL, &r), 0);
+	CHECK(r.group_stored == 1);
+	seal_open_free(&r);
+	CHECK_RC(open_on(b1, env.b, env.len, NULL, NULL), 0);
+	buf_free(&env);
+	CHECK_RC(seal_group_find(c1, "team", &cg), 0);
+	CHECK(cg != NULL && cg->generation == 3);
+	CHECK_RC(seal_to(c1, none, 0, 0, cg, "back", 4, &msg), 0);
+	CHECK(opens_to(b1, &msg, "back", 4));
+	buf_free(&msg);
+	seal_group_free(cg);
+}
+
 /* ---- 8. not an envelope ------------------------------------------------- */
 
 static void
@@ -976,6 +1084,7 @@ main(void)
 	CHECK_RC(seal_to(b1, alice, 1, 0, NULL, "old", 3, &old), 0);
 	test_group();
 	test_group_attacks();
+	test_generations();
 	test_revoke(&old);
 	buf_free(&old);
 	test_garbage();
