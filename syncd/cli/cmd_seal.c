@@ -58,6 +58,17 @@ static const char group_create_usage[] =
     " --out) that each member\nopens with 'kith open' to get it.  The group"
     " is kept once the envelope is\nwritten.\n";
 
+static const char group_change_usage[] =
+    "usage: kith group add NAME --member CONTACT... [--out FILE]"
+    " [--armour | --binary]\n"
+    "       kith group remove NAME --member CONTACT... [--out FILE]"
+    " [--armour | --binary]\n"
+    "Change a group this account created: a new generation, with a fresh"
+    " key, for\nthe members it now has, in an envelope each of them"
+    " opens with 'kith open'.\nWhat is sealed for the group from then on"
+    " goes to that generation: a member\nremoved cannot open it, and what"
+    " they seal with an older key is refused.\n";
+
 static const char group_list_usage[] =
     "usage: kith group list\n"
     "The groups this account holds: name, id, and members (\"you\", your"
@@ -761,8 +772,12 @@ flush_cb(void *arg)
 	return (fflush(arg) == 0 && !ferror(arg) ? 0 : KITH_EIO);
 }
 
+enum { G_CREATE, G_ADD, G_REMOVE };
+static const char *const gverb[] = { "create", "add", "remove" };
+
+/* kith group create | add | remove NAME --member CONTACT... */
 static int
-group_create(int argc, char **argv)
+group_write(int argc, char **argv, int mode)
 {
 	struct seal_peer *mem = NULL;
 	const char **who;
@@ -785,7 +800,8 @@ group_create(int argc, char **argv)
 		const char *a = argv[i];
 
 		if (strcmp(a, "--help") == 0) {
-			fputs(group_create_usage, stdout);
+			fputs(mode == G_CREATE ? group_create_usage :
+			    group_change_usage, stdout);
 			free(mem);
 			free(who);
 			return (0);
@@ -797,35 +813,35 @@ group_create(int argc, char **argv)
 		else if (a[0] == '-' && a[1] != '\0') {
 			free(mem);
 			free(who);
-			return (cli_usage("group create: unknown option or"
-			    " missing value '%s'", a));
+			return (cli_usage("group %s: unknown option or"
+			    " missing value '%s'", gverb[mode], a));
 		} else if (name == NULL)
 			name = a;
 		else {
 			free(mem);
 			free(who);
-			return (cli_usage("group create: one NAME"));
+			return (cli_usage("group %s: one NAME", gverb[mode]));
 		}
 	}
 	if (name == NULL || n == 0) {
 		free(mem);
 		free(who);
-		return (cli_usage("usage: kith group create NAME --member"
-		    " CONTACT... [--out FILE]"));
+		return (cli_usage("usage: kith group %s NAME --member"
+		    " CONTACT... [--out FILE]", gverb[mode]));
 	}
 	if (armour < 0)
 		armour = out == NULL;
 	if (cli.json && out == NULL) {
 		free(mem);
 		free(who);
-		return (cli_usage("group create: with --json the envelope needs"
-		    " --out FILE"));
+		return (cli_usage("group %s: with --json the envelope needs"
+		    " --out FILE", gverb[mode]));
 	}
 	if (!armour && out == NULL && isatty(STDOUT_FILENO)) {
 		free(mem);
 		free(who);
-		return (cli_usage("group create: a binary envelope is not for a"
-		    " terminal: use --out FILE, or --armour"));
+		return (cli_usage("group %s: a binary envelope is not for a"
+		    " terminal: use --out FILE, or --armour", gverb[mode]));
 	}
 	if (cli_open(0, &hm) != 0) {
 		free(mem);
@@ -839,21 +855,49 @@ group_create(int argc, char **argv)
 			n = i;
 			goto done;
 		}
+	if (mode != G_CREATE) {
+		/* The group first: no such group is a usage error. */
+		if ((rc = seal_group_find(hm, name, &g)) != 0) {
+			rc = rc == KITH_ENOENT ? cli_usage("no group '%s':"
+			    " 'kith group list' shows those held", name) :
+			    cli_fail(rc, "group '%s'", name);
+			goto done;
+		}
+		seal_group_free(g);
+		g = NULL;
+	}
 	if ((rc = out_begin(out, &t, &envf)) != 0)
 		goto done;
 	/* The group is kept only once its envelope is in place. */
-	rc = seal_group_create(hm, name, mem, n, envf, armour, out != NULL ?
-	    commit_cb : flush_cb, out != NULL ? (void *)&t : stdout, &g);
+	if (mode == G_CREATE)
+		rc = seal_group_create(hm, name, mem, n, envf, armour,
+		    out != NULL ? commit_cb : flush_cb, out != NULL ?
+		    (void *)&t : stdout, &g);
+	else
+		rc = seal_group_change(hm, name, mode == G_ADD ? mem : NULL,
+		    mode == G_ADD ? n : 0, mode == G_REMOVE ? mem : NULL,
+		    mode == G_REMOVE ? n : 0, envf, armour, out != NULL ?
+		    commit_cb : flush_cb, out != NULL ? (void *)&t : stdout,
+		    &g);
+	if (rc != 0 && mode != G_CREATE && (rc == KITH_EPERM ||
+	    rc == KITH_EINVAL)) {
+		tmp_drop(&t);
+		rc = rc == KITH_EPERM ? cli_refuse(rc, "group %s: only the"
+		    " group's creator changes it", gverb[mode]) :
+		    cli_usage("group %s: no member but you would be left (or"
+		    " more than %d)", gverb[mode], SEAL_GROUPMAX - 1);
+		goto done;
+	}
 	if (rc != 0) {
 		tmp_drop(&t);
 		rc = rc == KITH_EEXIST ? cli_usage("a group named '%s' is held"
 		    " already", name) : rc == KITH_ENOENT ? cli_fail(rc,
-		    "group create: this device holds no certificate of the"
-		    " account (was its pairing completed?)") :
+		    "group %s: this device holds no certificate of the"
+		    " account (was its pairing completed?)", gverb[mode]) :
 		    rc == KITH_EINVAL ? cli_usage("group"
 		    " create: a name of 1 to %d bytes of text, and at most %d"
 		    " members", SEAL_ALIASMAX, SEAL_GROUPMAX - 1) :
-		    cli_fail(rc, "group create");
+		    cli_fail(rc, "group %s", gverb[mode]);
 		goto done;
 	}
 	kith_hex(g->gid, SEAL_GIDLEN, gid);
@@ -868,14 +912,17 @@ group_create(int argc, char **argv)
 			    hm->account_pk, 32) == 0 ? "you" :
 			    g->mem[i].alias));	/* not secret */
 		}
-		cli_json_out(json_pack("{s:b, s:{s:s, s:s, s:o}, s:s?}", "ok",
-		    1, "group", "name", g->name, "id", gid, "members", arr,
+		cli_json_out(json_pack("{s:b, s:{s:s, s:s, s:I, s:o}, s:s?}",
+		    "ok", 1, "group", "name", g->name, "id", gid,
+		    "generation", (json_int_t)g->generation, "members", arr,
 		    "file", out));
 	} else
-		fprintf(stderr, "kith: group '%s' (%zu members with you):"
-		    " give each member the envelope%s%s to open with 'kith"
-		    " open'\n", g->name, g->nmem, out != NULL ? " " : "",
-		    out != NULL ? out : "");
+		fprintf(stderr, "kith: group '%s', generation %u (%zu members"
+		    " with you): give each member the envelope%s%s to open"
+		    " with 'kith open'%s\n", g->name, g->generation, g->nmem,
+		    out != NULL ? " " : "", out != NULL ? out : "",
+		    mode == G_REMOVE ? "; what is sealed for the group from"
+		    " now on, those removed cannot open" : "");
 	rc = 0;
 done:
 	for (i = 0; i < n; i++)
@@ -938,14 +985,18 @@ cmd_group(int argc, char **argv)
 {
 
 	if (argc >= 2 && strcmp(argv[1], "create") == 0)
-		return (group_create(argc - 1, argv + 1));
+		return (group_write(argc - 1, argv + 1, G_CREATE));
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return (group_write(argc - 1, argv + 1, G_ADD));
+	if (argc >= 2 && strcmp(argv[1], "remove") == 0)
+		return (group_write(argc - 1, argv + 1, G_REMOVE));
 	if (argc >= 2 && strcmp(argv[1], "list") == 0)
 		return (group_list(argc - 1, argv + 1));
 	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-		printf("usage: kith group create|list ...\n'kith group COMMAND"
-		    " --help' says more.\n");
+		printf("usage: kith group create|add|remove|list ...\n'kith"
+		    " group COMMAND --help' says more.\n");
 		return (0);
 	}
-	return (cli_usage("usage: kith group create|list ...; see kith"
-	    " group --help"));
+	return (cli_usage("usage: kith group create|add|remove|list ...; see"
+	    " kith group --help"));
 }

@@ -68,6 +68,7 @@ static const struct {
 	    " sealed" },
 	{ "group", cmd_group, "group create NAME --member CONTACT... [--out"
 	    " FILE] [--armour | --binary]\n"
+	    "  group add|remove NAME --member CONTACT... [--out FILE]\n"
 	    "  group list             keys shared with a set of contacts,"
 	    " for seal --group" },
 	{ "backup", cmd_backup, "backup --init DIR | backup [--to DIR]\n"

@@ -183,6 +183,22 @@ jcheck "$n" "a file that is no envelope: not 'not a kith code'" \
 	'assert d["code"] == "not a kith code", d'
 run "usage: seal (unknown contact)" 2 a seal --to nobody --out "$E/n.kseal" "$E/msg.txt" "${P[@]}"
 [ ! -e "$E/n.kseal" ] || fail "seal for an unknown contact wrote an envelope"
+# A new generation of the group (bob already in it: the key renewed);
+# removing its last member is a usage error, a change by bob refused.
+run "group add" 0 a group add team --member bob --out "$E/team2.kseal" "${P[@]}"
+jcheck "$n" "group add --json says otherwise" '
+g = d["group"]
+assert g["name"] == "team" and g["generation"] == 2 and len(g["members"]) == 2, d'
+run "open" 0 b open "$E/team2.kseal" "${P[@]}"
+run "group list" 0 b group list "${P[@]}"
+jcheck "$n" "b's group list after the change says otherwise" '
+[g] = d["groups"]
+assert g["name"] == "team" and g["generation"] == 2, d'
+run "usage: group remove (no member left)" 2 a group remove team --member bob --out "$E/team3.kseal" "${P[@]}"
+[ ! -e "$E/team3.kseal" ] || fail "a refused group remove wrote an envelope"
+run "refused: group add (not the creator)" 3 b group add team --member alice --out "$E/team4.kseal" "${P[@]}"
+[ ! -e "$E/team4.kseal" ] || fail "a refused group add wrote an envelope"
+
 # Bob's roster handed to alice by hand: the one she learned from his
 # envelope already (not updated); her own roster is no roster of his (3).
 run "devices --export" 0 b devices --export "$E/bob.krst"
