@@ -1190,12 +1190,28 @@ member_json(const struct seal_peer *p)
 	return (m);
 }
 
+/* Add the kith record ${o} (the reference taken) in a transaction. */
+static int
+record_one(struct home *hm, json_t *o, int *added)
+{
+	int rc;
+
+	if ((rc = store_begin(hm->st)) != 0) {
+		json_decref(o);
+		return (rc);
+	}
+	if ((rc = contacts_put(hm, o, added)) != 0) {
+		store_rollback(hm->st);
+		return (rc);
+	}
+	return (store_commit(hm->st));
+}
+
 /* Record the group ${doc} (from the creator ${from}), unless held. */
 static int
 group_store(struct home *hm, json_t *doc, const char *from, int *added)
 {
 	json_t *rec = json_deep_copy(doc);
-	int rc;
 
 	if (rec == NULL)
 		return (KITH_ENOMEM);
@@ -1204,15 +1220,7 @@ group_store(struct home *hm, json_t *doc, const char *from, int *added)
 	json_object_set(rec, "id", json_object_get(doc, "gid"));
 	json_object_set_new(rec, "at", json_integer((json_int_t)kith_now()));
 	json_object_set_new(rec, "from", json_string(from));
-	if ((rc = store_begin(hm->st)) != 0) {
-		json_decref(rec);
-		return (rc);
-	}
-	if ((rc = contacts_put(hm, rec, added)) != 0) {
-		store_rollback(hm->st);
-		return (rc);
-	}
-	return (store_commit(hm->st));
+	return (record_one(hm, rec, added));
 }
 
 /*
@@ -1617,7 +1625,6 @@ roster_keep(struct home *hm, const struct roster *r, const char *from)
 {
 	char id[65 + 1 + 65], hh[65];
 	json_t *o;
-	int rc;
 
 	kith_hex(r->account_pk, 32, id);
 	kith_hex(r->hash, 32, hh);
@@ -1629,15 +1636,7 @@ roster_keep(struct home *hm, const struct roster *r, const char *from)
 		return (KITH_ENOMEM);
 	snprintf(id + 64, sizeof(id) - 64, "/%s", hh);
 	json_object_set_new(o, "id", json_string(id));
-	if ((rc = store_begin(hm->st)) != 0) {
-		json_decref(o);
-		return (rc);
-	}
-	if ((rc = contacts_put(hm, o, NULL)) != 0) {
-		store_rollback(hm->st);
-		return (rc);
-	}
-	return (store_commit(hm->st));
+	return (record_one(hm, o, NULL));
 }
 
 /* Is ${g}'s key the key of a group held under another id? */
