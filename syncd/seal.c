@@ -43,6 +43,14 @@ static const char CTX_WRAP[] = "kith seal wrap v1";
 static const char CTX_GROUP[] = "kith seal group v1";
 static const char CTX_SIG[] = "kith seal v1";
 
+/* Public keys and hashes are not secret: a plain comparison. */
+static int
+same32(const uint8_t *a, const uint8_t *b)
+{
+
+	return (memcmp(a, b, 32) == 0);	/* not secret */
+}
+
 /* ---- the address book: contacts, rosters learned, groups ------------ */
 
 struct book {
@@ -137,7 +145,7 @@ book_load(struct home *hm, struct book *b)
 	int rc, fresh;
 
 	fresh = cache.vv == NULL || strcmp(cache.dir, hm->dir) != 0 ||
-	    memcmp(cache.account, hm->account_pk, 32) != 0;	/* not secret */
+	    !same32(cache.account, hm->account_pk);
 	if (fresh) {
 		book_drop(&cache.b);
 		free(cache.vv);
@@ -240,7 +248,7 @@ newest_roster(const uint8_t acct[32], json_t *list, const char *extra,
 			continue;
 		}
 		if (r->version == best->version &&
-		    memcmp(r->hash, best->hash, 32) != 0)	/* not secret */
+		    !same32(r->hash, best->hash))
 			fork = 1;
 		else if (r->version == best->version && rat < bat)
 			bat = rat;	/* learned first then */
@@ -486,8 +494,8 @@ group_has(const struct seal_group *g, const uint8_t acct[32])
 	size_t i;
 
 	for (i = 0; i < g->nmem; i++)
-		if (memcmp(g->mem[i].account_pk, acct, 32) == 0)
-			return (1);	/* not secret: public keys */
+		if (same32(g->mem[i].account_pk, acct))
+			return (1);
 	return (0);
 }
 
@@ -695,8 +703,9 @@ in_init(struct in *r, FILE *f)
 	memset(r, 0, sizeof(*r));
 	r->f = f;
 	n = fread(r->buf, 1, sizeof(MAGIC), f);
-	if (n == sizeof(MAGIC) && memcmp(r->buf, MAGIC, n) == 0) {
-		r->len = n;	/* not secret: the magic */
+	if (n == sizeof(MAGIC) &&
+	    memcmp(r->buf, MAGIC, n) == 0) {	/* not secret: the magic */
+		r->len = n;
 		return (0);
 	}
 	if (ferror(f))
@@ -799,6 +808,26 @@ in_end(struct in *r)
 
 /* ---- keys --------------------------------------------------------------- */
 
+/*
+ * The one derivation of the format: BLAKE2b-256, keyed by ${key} (NULL:
+ * unkeyed), over the context string ${ctx} || ${a} || ${b} (${b} may be
+ * NULL).
+ */
+static void
+derive(const uint8_t *key, const char *ctx, const uint8_t *a, size_t alen,
+    const uint8_t *b, size_t blen, uint8_t out[32])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, key, key != NULL ? 32 : 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)ctx, strlen(ctx));
+	crypto_generichash_update(&st, a, alen);
+	if (b != NULL)
+		crypto_generichash_update(&st, b, blen);
+	crypto_generichash_final(&st, out, 32);
+	sodium_memzero(&st, sizeof(st));
+}
+
 /* wk for a device stanza: BLAKE2b-256(key = X25519(sk, peer),
  * "kith seal wrap v1" || r || pk), pk the recipient device's kx key: the
  * sealer passes (esk, pk), the opener (kx_sk, r). */
@@ -806,33 +835,22 @@ static int
 wrap_key(const uint8_t sk[32], const uint8_t peer[32], const uint8_t r[32],
     const uint8_t pk[32], uint8_t wk[32])
 {
-	crypto_generichash_state st;
 	uint8_t ss[32];
 
 	if (crypto_scalarmult(ss, sk, peer) != 0)
 		return (KITH_ECRYPTO);
-	crypto_generichash_init(&st, ss, 32, 32);
-	crypto_generichash_update(&st, (const uint8_t *)CTX_WRAP,
-	    sizeof(CTX_WRAP) - 1);
-	crypto_generichash_update(&st, r, 32);
-	crypto_generichash_update(&st, pk, 32);
-	crypto_generichash_final(&st, wk, 32);
+	derive(ss, CTX_WRAP, r, 32, pk, 32, wk);
 	sodium_memzero(ss, sizeof(ss));
-	sodium_memzero(&st, sizeof(st));
 	return (0);
 }
 
+/* wk for a group stanza: BLAKE2b-256(key = group key,
+ * "kith seal group v1" || r). */
 static void
 group_wrap_key(const uint8_t gk[32], const uint8_t r[32], uint8_t wk[32])
 {
-	crypto_generichash_state st;
 
-	crypto_generichash_init(&st, gk, 32, 32);
-	crypto_generichash_update(&st, (const uint8_t *)CTX_GROUP,
-	    sizeof(CTX_GROUP) - 1);
-	crypto_generichash_update(&st, r, 32);
-	crypto_generichash_final(&st, wk, 32);
-	sodium_memzero(&st, sizeof(st));
+	derive(gk, CTX_GROUP, r, 32, NULL, 0, wk);
 }
 
 static const uint8_t ZNONCE[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
@@ -859,27 +877,16 @@ stanza_unbox(const uint8_t wk[32], const uint8_t box[48], uint8_t fk[32])
 static void
 header_hash(const uint8_t *hdr, size_t len, uint8_t h[32])
 {
-	crypto_generichash_state st;
 
-	crypto_generichash_init(&st, NULL, 0, 32);
-	crypto_generichash_update(&st, (const uint8_t *)CTX_HEADER,
-	    sizeof(CTX_HEADER) - 1);
-	crypto_generichash_update(&st, hdr, len);
-	crypto_generichash_final(&st, h, 32);
+	derive(NULL, CTX_HEADER, hdr, len, NULL, 0, h);
 }
 
 /* The payload key: BLAKE2b-256(key = fk, "kith seal payload v1" || H). */
 static void
 payload_key(const uint8_t fk[32], const uint8_t h[32], uint8_t pk[32])
 {
-	crypto_generichash_state st;
 
-	crypto_generichash_init(&st, fk, 32, 32);
-	crypto_generichash_update(&st, (const uint8_t *)CTX_PAYLOAD,
-	    sizeof(CTX_PAYLOAD) - 1);
-	crypto_generichash_update(&st, h, 32);
-	crypto_generichash_final(&st, pk, 32);
-	sodium_memzero(&st, sizeof(st));
+	derive(fk, CTX_PAYLOAD, h, 32, NULL, 0, pk);
 }
 
 /* The message the sender's device signs: "kith seal v1" || H || D. */
@@ -1035,11 +1042,12 @@ seal_any(struct home *hm, const struct seal_opts *o, int kind,
 	}
 	/* Accounts named, and the devices wrapped to. */
 	for (i = 0; i < o->nto; i++) {
-		if (memcmp(o->to[i].account_pk, hm->account_pk, 32) == 0)
-			continue;	/* not secret: self comes below */
+		/* This account comes below. */
+		if (same32(o->to[i].account_pk, hm->account_pk))
+			continue;
 		for (j = 0; j < nto; j++)
-			if (memcmp(to[j], o->to[i].account_pk, 32) == 0)
-				break;	/* not secret */
+			if (same32(to[j], o->to[i].account_pk))
+				break;
 		if (j < nto)
 			continue;
 		if ((rc = targets(&o->to[i], kx, &nkx)) != 0)
@@ -1328,6 +1336,18 @@ seal_group_create(struct home *hm, const char *name,
 	    arg, gout));
 }
 
+/* Is the account ${acct} among the ${n} peers ${p}? */
+static int
+peer_in(const struct seal_peer *p, size_t n, const uint8_t acct[32])
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (same32(p[i].account_pk, acct))
+			return (1);
+	return (0);
+}
+
 int
 seal_group_change(struct home *hm, const char *name,
     const struct seal_peer *add, size_t nadd, const struct seal_peer *remove,
@@ -1337,14 +1357,14 @@ seal_group_change(struct home *hm, const char *name,
 	struct seal_group *g = NULL;
 	struct seal_peer *mem = NULL;
 	char hex[65];
-	size_t i, j, n = 0;
+	size_t i, n = 0;
 	int rc;
 
 	if (gout != NULL)
 		*gout = NULL;
 	if ((rc = seal_group_find(hm, name, &g)) != 0)
 		return (rc);
-	if (memcmp(g->creator, hm->account_pk, 32) != 0) {	/* not secret */
+	if (!same32(g->creator, hm->account_pk)) {
 		seal_group_free(g);
 		return (KITH_EPERM);
 	}
@@ -1352,30 +1372,17 @@ seal_group_change(struct home *hm, const char *name,
 		seal_group_free(g);
 		return (KITH_ENOMEM);
 	}
-	/* The members kept, as the contacts they are; then those added. */
-	for (i = 0; i < g->nmem; i++) {
-		if (memcmp(g->mem[i].account_pk, hm->account_pk, 32) == 0)
-			continue;	/* not secret: this account */
-		for (j = 0; j < nrem; j++)
-			if (memcmp(g->mem[i].account_pk,
-			    remove[j].account_pk, 32) == 0)
-				break;	/* not secret */
-		if (j < nrem)
+	/* The members kept, as the contacts they are; then those added
+	 * (found again: mem owns what it holds). */
+	for (i = 0; i < g->nmem + nadd; i++) {
+		const uint8_t *a = i < g->nmem ? g->mem[i].account_pk :
+		    add[i - g->nmem].account_pk;
+
+		if (same32(a, hm->account_pk) ||
+		    (i < g->nmem && peer_in(remove, nrem, a)) ||
+		    peer_in(mem, n, a))
 			continue;
-		kith_hex(g->mem[i].account_pk, 32, hex);
-		if ((rc = seal_peer_find(hm, hex, &mem[n])) != 0)
-			goto out;
-		n++;
-	}
-	for (i = 0; i < nadd; i++) {
-		for (j = 0; j < n; j++)
-			if (memcmp(mem[j].account_pk, add[i].account_pk, 32) ==
-			    0)	/* not secret */
-				break;
-		if (j < n || memcmp(add[i].account_pk, hm->account_pk, 32) ==
-		    0)	/* not secret */
-			continue;
-		kith_hex(add[i].account_pk, 32, hex);
+		kith_hex(a, 32, hex);
 		if ((rc = seal_peer_find(hm, hex, &mem[n])) != 0)
 			goto out;
 		n++;
@@ -1465,8 +1472,8 @@ names_us(const struct home *hm, const struct sblock *sb)
 	size_t i;
 
 	for (i = 0; i < sb->nto; i++)
-		if (memcmp(sb->to + 32 * i, hm->account_pk, 32) == 0)
-			return (1);	/* not secret: public keys */
+		if (same32(sb->to + 32 * i, hm->account_pk))
+			return (1);
 	return (0);
 }
 
@@ -1524,7 +1531,7 @@ check_sender(struct home *hm, struct book *b, const struct sblock *sb,
 	*newer = NULL;
 	memcpy(p->account_pk, sb->account, 32);
 	kith_hex(sb->account, 32, acct);
-	if (memcmp(sb->account, hm->account_pk, 32) == 0) {	/* not secret */
+	if (same32(sb->account, hm->account_pk)) {
 		p->how = SEAL_SELF;
 		snprintf(p->alias, sizeof(p->alias), "%s", "(this account)");
 	} else if (json_object_get(b->contacts, acct) != NULL) {
@@ -1606,8 +1613,8 @@ check_sender(struct home *hm, struct book *b, const struct sblock *sb,
 	} else
 		roster_free(carried);
 	d = roster_find_sign(held, res->dev.sign_pk);
-	if (d == NULL || memcmp(d->kx_pk, res->dev.kx_pk, 32) != 0)
-		rc = KITH_ENOTMEMBER;	/* not secret */
+	if (d == NULL || !same32(d->kx_pk, res->dev.kx_pk))
+		rc = KITH_ENOTMEMBER;
 	else if (d->status != ROSTER_ACTIVE)
 		rc = KITH_EREVOKED;
 	else
@@ -1703,7 +1710,7 @@ replaces_ok(const struct book *b, const struct seal_group *g)
 		return (1);	/* added now: the earlier one never held */
 	if (group_of(o, &p) != 0)
 		return (0);
-	ok = memcmp(p->creator, g->creator, 32) == 0 &&	/* not secret */
+	ok = same32(p->creator, g->creator) &&
 	    g->generation > p->generation;
 	seal_group_free(p);
 	return (ok);
@@ -2040,6 +2047,46 @@ seal_opened_json(const struct seal_opened *r)
 		    "name", r->group, "id", hexstr(r->gid, SEAL_GIDLEN),
 		    "stored", r->group_stored));
 	return (doc);
+}
+
+json_t *
+seal_b64_json(const void *b, size_t len)
+{
+	size_t cap = sodium_base64_ENCODED_LEN(len,
+	    sodium_base64_VARIANT_ORIGINAL);
+	char *t = malloc(cap);
+	json_t *j;
+
+	if (t == NULL)
+		return (NULL);
+	sodium_bin2base64(t, cap, len > 0 ? b : (const void *)"", len,
+	    sodium_base64_VARIANT_ORIGINAL);
+	j = json_string(t);
+	sodium_memzero(t, cap);
+	free(t);
+	return (j);
+}
+
+int
+seal_unb64(const char *s, size_t max, uint8_t **out, size_t *len)
+{
+	size_t sl = strlen(s), cap = sl / 4 * 3 + 3;
+	uint8_t *b;
+
+	*out = NULL;
+	*len = 0;
+	if (cap > max + 3 + sl / 64 * 3)	/* line ends take no bytes */
+		return (KITH_ETOOBIG);
+	if ((b = malloc(cap + 1)) == NULL)
+		return (KITH_ENOMEM);
+	if (sodium_base642bin(b, cap + 1, s, sl, "\n\r", len, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || *len > max) {
+		sodium_memzero(b, cap + 1);
+		free(b);
+		return (*len > max ? KITH_ETOOBIG : KITH_EFORMAT);
+	}
+	*out = b;
+	return (0);
 }
 
 static ssize_t

@@ -223,6 +223,21 @@ json_t *seal_peer_json(const struct seal_peer *p, uint64_t now);
  */
 json_t *seal_opened_json(const struct seal_opened *r);
 
+/**
+ * seal_b64_json(b, len): ${b} as a base64 (RFC 4648, padded) JSON string,
+ * the text it was made in wiped (it may be plaintext); NULL without
+ * memory.  The binary form of envelopes, and plaintext, in JSON.
+ */
+json_t *seal_b64_json(const void *b, size_t len);
+
+/**
+ * seal_unb64(s, max, out, len): the bytes of the base64 ${s} (line ends
+ * ignored), at most ${max}, into *${out} (malloc'd; the caller frees it,
+ * wiped when it is plaintext).  Returns 0, KITH_EFORMAT, KITH_ETOOBIG or
+ * KITH_ENOMEM; nothing is left allocated on failure.
+ */
+int seal_unb64(const char *s, size_t max, uint8_t **out, size_t *len);
+
 /* A plaintext sink in memory: grows up to a bound, wiped when it moves
  * or is freed (an open_memstream would leave copies behind). */
 struct seal_sink {

@@ -471,22 +471,15 @@ say_opened(const struct seal_opened *r, const char *out,
 		json_object_update(doc, body);
 		json_decref(body);
 		if (mb != NULL) {
-			size_t cap = sodium_base64_ENCODED_LEN(mb->len,
-			    sodium_base64_VARIANT_ORIGINAL);
-			char *t = malloc(cap);
+			json_t *data = seal_b64_json(mb->b, mb->len);
 
-			if (t == NULL) {
+			if (data == NULL) {
 				json_decref(doc);
 				(void)cli_fail(KITH_ENOMEM, "open: no memory"
 				    " for the plaintext's base64");
 				return;
 			}
-			sodium_bin2base64(t, cap, mb->b != NULL ? mb->b :
-			    (const uint8_t *)"", mb->len,
-			    sodium_base64_VARIANT_ORIGINAL);
-			json_object_set_new(doc, "data", json_string(t));
-			sodium_memzero(t, cap);
-			free(t);
+			json_object_set_new(doc, "data", data);
 		}
 		cli_json_out(doc);
 		return;

@@ -17,45 +17,6 @@
 #include "seal.h"
 
 #define CTL_SEAL_MAX ((size_t)16 << 20)
-#define B64 sodium_base64_VARIANT_ORIGINAL
-
-/* Base64 ${s} into a new buffer of at most ${max} bytes (wiped by
- * the caller), or NULL. */
-static uint8_t *
-unb64(const char *s, size_t max, size_t *len)
-{
-	size_t sl = strlen(s), cap = sl / 4 * 3 + 3;
-	uint8_t *b;
-
-	if (cap > max + 3 || (b = malloc(cap + 1)) == NULL)
-		return (NULL);
-	if (sodium_base642bin(b, cap + 1, s, sl, "\n\r", len, NULL, B64) !=
-	    0 || *len > max) {
-		sodium_memzero(b, cap + 1);
-		free(b);
-		return (NULL);
-	}
-	return (b);
-}
-
-/* ${b} as a base64 JSON string; *${wipe}: wipe the text made. */
-static json_t *
-b64(const uint8_t *b, size_t len, int wipe)
-{
-	size_t cap = sodium_base64_ENCODED_LEN(len, B64);
-	char *t = malloc(cap);
-	json_t *j;
-
-	if (t == NULL)
-		return (NULL);
-	sodium_bin2base64(t, cap, b, len, B64);
-	j = json_string(t);
-	if (wipe)
-		sodium_memzero(t, cap);
-	free(t);
-	return (j);
-}
-
 /* What the agent had taken in goes to disk first: seal.c begins its own
  * transactions. */
 static void
@@ -97,7 +58,7 @@ ctl_op_seal(struct agent *ag, json_t *req, json_t *resp, const char **code,
 	    (json_array_size(to) == 0 && group == NULL && !self) ||
 	    (data == NULL) == (text == NULL))
 		return (-1);
-	if (data != NULL && (pt = unb64(data, CTL_SEAL_MAX, &ptlen)) == NULL) {
+	if (data != NULL && seal_unb64(data, CTL_SEAL_MAX, &pt, &ptlen) != 0) {
 		*msg = "\"data\" is base64 of at most 16 MiB";
 		return (-1);
 	}
@@ -176,7 +137,7 @@ ctl_op_seal(struct agent *ag, json_t *req, json_t *resp, const char **code,
 		json_array_append_new(arr, seal_peer_json(&peers[i],
 		    kith_now()));
 	json_object_set_new(resp, "envelope", armour ? json_stringn(env,
-	    envlen) : b64((const uint8_t *)env, envlen, 0));
+	    envlen) : seal_b64_json(env, envlen));
 	json_object_set_new(resp, "armour", json_boolean(armour));
 	json_object_set_new(resp, "bytes", json_integer((json_int_t)bytes));
 	json_object_set_new(resp, "recipients", arr);
@@ -279,8 +240,8 @@ ctl_op_open(struct agent *ag, json_t *req, json_t *resp, const char **code,
 	    " \"armoured\" (its text)";
 	if ((e64 == NULL) == (arm == NULL))
 		return (-1);
-	if (e64 != NULL && (env = unb64(e64, CTL_SEAL_MAX + (1 << 20),
-	    &envlen)) == NULL)
+	if (e64 != NULL && seal_unb64(e64, CTL_SEAL_MAX + (1 << 20), &env,
+	    &envlen) != 0)
 		return (-1);
 	settle(ag);
 	fi = e64 != NULL ? (envlen > 0 ? fmemopen(env, envlen, "r") :
@@ -305,7 +266,8 @@ ctl_op_open(struct agent *ag, json_t *req, json_t *resp, const char **code,
 	json_object_update(resp, doc);
 	json_decref(doc);
 	if (r.kind == SEAL_KIND_DATA)
-		json_object_set_new(resp, "data", b64(sink.b, sink.len, 1));
+		json_object_set_new(resp, "data", seal_b64_json(sink.b,
+		    sink.len));
 	if (r.roster_updated || r.group_stored) {
 		/* Records written: counted, and offered to the peers. */
 		ag_recount(ag);

@@ -8,8 +8,9 @@
 #include <sodium.h>
 
 #include "kith.h"
+#include "kith_err.h"
+#include "seal.h"
 
-#define B64 sodium_base64_VARIANT_ORIGINAL
 
 /* Call ${req} (the reference taken); the reply as JSON and as text. */
 static int
@@ -69,37 +70,18 @@ refused(json_t *reply)
 	return (KITH_LIB_EREFUSED);
 }
 
-/* Base64 ${s} into a new buffer for the caller. */
+/* Base64 from the agent into a new buffer for the caller. */
 static int
 unb64(const char *s, void **out, size_t *len)
 {
-	size_t sl = strlen(s), cap = sl / 4 * 3 + 1;
 	uint8_t *b;
+	int rc;
 
-	if ((b = malloc(cap)) == NULL)
-		return (KITH_LIB_ENOMEM);
-	if (sodium_base642bin(b, cap, s, sl, NULL, len, NULL, B64) != 0) {
-		free(b);
-		return (KITH_LIB_EPROTO);
-	}
+	if ((rc = seal_unb64(s, KITH_SEAL_MAX + ((size_t)1 << 20), &b,
+	    len)) != 0)
+		return (rc == KITH_ENOMEM ? KITH_LIB_ENOMEM : KITH_LIB_EPROTO);
 	*out = b;
 	return (0);
-}
-
-static json_t *
-b64(const void *p, size_t len)
-{
-	size_t cap = sodium_base64_ENCODED_LEN(len, B64);
-	char *t = malloc(cap);
-	json_t *j;
-
-	if (t == NULL)
-		return (NULL);
-	sodium_bin2base64(t, cap, p, len, B64);
-	j = json_string(t);
-	sodium_memzero(t, cap);
-	free(t);
-	return (j);
 }
 
 int
@@ -123,7 +105,7 @@ kith_seal(kith_client *c, const char *opts_json, const void *data,
 		return (KITH_LIB_EINVAL);
 	}
 	json_object_set_new(req, "op", json_string("seal"));
-	json_object_set_new(req, "data", b64(data != NULL ? data : "", len));
+	json_object_set_new(req, "data", seal_b64_json(data, len));
 	rc = call(c, req, &reply, info_json);
 	if (rc == KITH_LIB_EREFUSED)
 		rc = refused(reply);
@@ -162,7 +144,8 @@ kith_open(kith_client *c, const void *envelope, size_t len, void **data,
 		return (KITH_LIB_ETOOBIG);
 	req = json_pack("{s:s}", "op", "open");
 	if (len >= 8 && memcmp(envelope, "KITHSEAL", 8) == 0)
-		json_object_set_new(req, "envelope", b64(envelope, len));
+		json_object_set_new(req, "envelope", seal_b64_json(envelope,
+		    len));
 	else
 		json_object_set_new(req, "armoured", json_stringn(envelope,
 		    len));

@@ -100,37 +100,7 @@ C=$tmp/code
 echo "benchmark passphrase" > "$P"
 chmod 600 "$P"
 
-fail() { echo "FAILED: $*" >&2; exit 1; }
-
-now() { echo "$EPOCHREALTIME"; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-
-# timed OUT CMD...: run CMD with its output (both streams) in OUT; prints
-# its wall time in seconds; fails the benchmark if CMD fails.
-timed() {
-	local out=$1 t0 t1 rc=0
-	shift
-	t0=$(now)
-	"$@" >"$out" 2>&1 || rc=$?
-	t1=$(now)
-	if [ "$rc" != 0 ]; then
-		echo "command failed (status $rc, $(secs "$t0" "$t1") s): $*" >&2
-		cat "$out" >&2
-		exit 1
-	fi
-	secs "$t0" "$t1"
-}
-
-# median FILE [FIELD]: the median of a column of numbers.
-median() {
-	cut -d' ' -f"${2:-1}" "$1" | sort -g | awk '
-		{ v[NR] = $1 }
-		END { if (NR == 0) print "-";
-		      else if (NR % 2) print v[(NR + 1) / 2];
-		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-fsize() { stat -c %s "$1"; }
+. "$(dirname "$0")/lib.sh"
 
 # settle: write back what is dirty on our file system (the deleted
 # targets, the import), outside the timed commands.

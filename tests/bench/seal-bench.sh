@@ -91,7 +91,7 @@ case $size in '' | *[!0-9]*)
 [ "$size" -ge 65536 ] || { echo "BENCH_SIZE: 64 KiB at least" >&2; exit 2; }
 asked=$size
 
-fail() { echo "FAILED: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 # --- 1. where ------------------------------------------------------------
 # need BYTES: what the run holds at once: the input, the binary envelope
@@ -174,25 +174,6 @@ exec {never}<>"$tmp/never"
 rssmode=poll
 [ -x /usr/bin/time ] && [ "${BENCH_RSS:-}" != poll ] && rssmode="time"
 
-now() { echo "$EPOCHREALTIME"; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-
-# timed OUT CMD...: run CMD with its output (both streams) in OUT; prints
-# its wall time in seconds; fails the benchmark if CMD fails.
-timed() {
-	local out=$1 t0 t1 rc=0
-	shift
-	t0=$(now)
-	"$@" >"$out" 2>&1 || rc=$?
-	t1=$(now)
-	if [ "$rc" != 0 ]; then
-		echo "command failed (status $rc, $(secs "$t0" "$t1") s): $*" >&2
-		cat "$out" >&2
-		exit 1
-	fi
-	secs "$t0" "$t1"
-}
-
 # timed_rss OUT CMD...: as timed, but prints "SECONDS PEAK_RSS_KB".
 timed_rss() {
 	local out=$1 t0 t1 rc=0 pid hwm=0 v
@@ -226,22 +207,11 @@ timed_rss() {
 	echo "$(secs "$t0" "$t1") ${hwm:--}"
 }
 
-# median FILE [FIELD]: the median of a column of numbers.
-median() {
-	cut -d' ' -f"${2:-1}" "$1" | sort -g | awk '
-		{ v[NR] = $1 }
-		END { if (NR == 0) print "-";
-		      else if (NR % 2) print v[(NR + 1) / 2];
-		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # maxof FILE FIELD: the largest of a column ("-" when there is none).
 maxof() {
 	cut -d' ' -f"$2" "$1" | awk '$1 != "-" { if (!n++ || $1 > m) m = $1 }
 		END { print n ? m : "-" }'
 }
-
-fsize() { stat -c %s "$1"; }
 
 # json_bytes FILE: the "bytes" of a kith --json answer.
 json_bytes() { sed -n 's/.*"bytes":\([0-9]*\).*/\1/p' "$1" | head -1; }

@@ -844,13 +844,32 @@ group_env(struct home *hm, const char *name, const char *who,
 	return (g);
 }
 
+/*
+ * ${env}, a group's envelope that ${maker} sealed, opened on ${opener}
+ * after its document's member ${key} was made ${val} (NULL: as it was)
+ * and ${maker} signed it again: what seal_open said.
+ */
+static int
+doc_forged(const struct buf *env, const struct home *maker, const char *key,
+    const char *val, struct home *opener)
+{
+	struct doc_edit e = { key, val };
+	struct buf x = { NULL, 0 };
+	int rc = -1;
+
+	if (CHECK(t_rewrite_as(env, maker, NULL, 0, key != NULL ? edit_doc :
+	    NULL, &e, maker, &x) == 0))
+		rc = open_on(opener, x.b, x.len, NULL, NULL);
+	buf_free(&x);
+	return (rc);
+}
+
 static void
 test_group_attacks(void)
 {
 	static const char *const none[] = { NULL };
 	struct seal_group *g, *team = NULL, *h;
 	struct buf env, x = { NULL, 0 };
-	struct doc_edit e;
 	char hex[65];
 	json_t *rec;
 	char *txt;
@@ -861,16 +880,10 @@ test_group_attacks(void)
 	 * member, refuses it, and keeps nothing. */
 	g = group_env(b1, "bobs", "alice", &env);
 	kith_hex(c1->account_pk, 32, hex);
-	e.key = "creator";
-	e.val = hex;
-	CHECK(t_rewrite_as(&env, b1, NULL, 0, edit_doc, &e, b1, &x) == 0);
-	CHECK_RC(open_on(a1, x.b, x.len, NULL, NULL), KITH_ECRYPTO);
+	CHECK_RC(doc_forged(&env, b1, "creator", hex, a1), KITH_ECRYPTO);
 	CHECK_RC(seal_group_find(a1, "bobs", &h), KITH_ENOENT);
-	buf_free(&x);
 	/* Unchanged, it opens (the re-signing is sound). */
-	CHECK(t_rewrite_as(&env, b1, NULL, 0, NULL, NULL, b1, &x) == 0);
-	CHECK_RC(open_on(a1, x.b, x.len, NULL, NULL), 0);
-	buf_free(&x);
+	CHECK_RC(doc_forged(&env, b1, NULL, NULL, a1), 0);
 	buf_free(&env);
 	seal_group_free(g);
 
@@ -885,26 +898,18 @@ test_group_attacks(void)
 	/* alice hands carol a decoy: a new group with team's key. */
 	g = group_env(a1, "decoy", "carol", &env);
 	kith_hex(team->key, 32, hex);
-	e.key = "key";
-	e.val = hex;
-	CHECK(t_rewrite_as(&env, a1, NULL, 0, edit_doc, &e, a1, &x) == 0);
-	CHECK_RC(open_on(c1, x.b, x.len, NULL, NULL), KITH_EEXIST);
+	CHECK_RC(doc_forged(&env, a1, "key", hex, c1), KITH_EEXIST);
 	CHECK_RC(seal_group_find(c1, "decoy", &h), KITH_ENOENT);
 	sodium_memzero(hex, sizeof(hex));
-	buf_free(&x);
 	buf_free(&env);
 	seal_group_free(g);
 
 	/* A group named with a control character (JSON-escaped, so that
 	 * it parses): refused as malformed, nothing kept. */
 	g = group_env(a1, "decoy2", "carol", &env);
-	e.key = "name";
-	e.val = "\\u001b";
-	CHECK(t_rewrite_as(&env, a1, NULL, 0, edit_doc, &e, a1, &x) == 0);
-	CHECK_RC(open_on(c1, x.b, x.len, NULL, NULL), KITH_EFORMAT);
+	CHECK_RC(doc_forged(&env, a1, "name", "\\u001b", c1), KITH_EFORMAT);
 	CHECK(seal_groups(c1, &rec) == 0 && json_array_size(rec) == 1);
 	json_decref(rec);
-	buf_free(&x);
 	buf_free(&env);
 	seal_group_free(g);
 
