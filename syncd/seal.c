@@ -1779,7 +1779,6 @@ seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res)
 		return (KITH_ENOACCOUNT);
 	if ((rc = in_init(&rd, in)) != 0)
 		return (rc);
-	res->armour = rd.armour;
 	if ((rc = in_read(&rd, pre, HDRLEN)) != 0)
 		return (rc);
 	if (memcmp(pre, MAGIC, 8) != 0)		/* not secret */

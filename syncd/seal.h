@@ -92,7 +92,6 @@ struct seal_opened {
 	uint64_t bytes;			/* plaintext */
 	int roster_updated;		/* a newer roster of the sender kept */
 	int group_stored;		/* kind 1: the group is new here */
-	int armour;
 	unsigned nstanza;
 };
 
