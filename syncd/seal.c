@@ -649,42 +649,53 @@ struct in {
 	FILE *f;
 	int armour;
 	int ended;		/* armour: a short line was the last */
-	uint8_t buf[ARMOUR_LINEMAX];
+	uint8_t buf[ARMOUR_LINEMAX];	/* bytes decoded, not yet taken */
 	size_t off, len;
-	uint8_t pb[sizeof(MAGIC)];	/* read before the kind was known */
-	size_t pboff, pblen;
+	char raw[16384];	/* armour: text read, not yet taken */
+	size_t roff, rlen;
 };
-
-static int
-in_getc(struct in *r)
-{
-
-	if (r->pboff < r->pblen)
-		return (r->pb[r->pboff++]);
-	return (getc_unlocked(r->f));
-}
 
 /* Read a line of at most ARMOUR_LINEMAX bytes, without its end and
  * trailing blanks; 1 at EOF with nothing, KITH_EFORMAT for a longer one
- * (consumed whole). */
+ * (consumed whole).  Text is read a block at a time and split with
+ * memchr: a character at a time held armoured open to half the speed of
+ * its base64 decode. */
 static int
 in_line(struct in *r, char *line, size_t cap, size_t *len)
 {
-	size_t n = 0;
-	int c, toolong = 0;
+	const char *nl;
+	size_t n = 0, k, take;
+	int toolong = 0, seen = 0;
 
-	while ((c = in_getc(r)) != EOF && c != '\n') {
-		if (n + 1 >= cap)
+	for (;;) {
+		if (r->roff == r->rlen) {
+			r->roff = 0;
+			r->rlen = fread(r->raw, 1, sizeof(r->raw), r->f);
+			if (r->rlen == 0) {
+				if (ferror(r->f))
+					return (KITH_EIO);
+				if (!seen)
+					return (1);
+				break;	/* a last line with no end */
+			}
+		}
+		seen = 1;
+		k = r->rlen - r->roff;
+		nl = memchr(r->raw + r->roff, '\n', k);
+		take = nl != NULL ? (size_t)(nl - (r->raw + r->roff)) : k;
+		if (!toolong && n + take < cap) {
+			memcpy(line + n, r->raw + r->roff, take);
+			n += take;
+		} else
 			toolong = 1;
-		else
-			line[n++] = (char)c;
+		r->roff += take;
+		if (nl != NULL) {
+			r->roff++;
+			break;
+		}
 	}
-	if (c == EOF && ferror(r->f))
-		return (KITH_EIO);
 	if (toolong)
 		return (KITH_EFORMAT);
-	if (c == EOF && n == 0)
-		return (1);
 	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' ||
 	    line[n - 1] == '\t'))
 		n--;
@@ -712,8 +723,8 @@ in_init(struct in *r, FILE *f)
 		return (KITH_EIO);
 	/* Armour: text may come before its first line (a mail's). */
 	r->armour = 1;
-	memcpy(r->pb, r->buf, n);
-	r->pblen = n;
+	memcpy(r->raw, r->buf, n);
+	r->rlen = n;
 	for (lines = 0; lines < 4096; lines++) {
 		rc = in_line(r, line, sizeof(line), &n);
 		if (rc == KITH_EFORMAT)

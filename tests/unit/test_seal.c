@@ -598,6 +598,19 @@ test_armour(void)
 	memcpy(m.b + env.len, "P.S.", 4);
 	CHECK_RC(open_on(b1, m.b, m.len, NULL, NULL), KITH_EFORMAT);
 	buf_free(&m);
+	/* No end to the END line. */
+	CHECK_RC(open_on(b1, env.b, env.len - 1, NULL, NULL), 0);
+	/* Before it, a line longer than the reader's block of text (16 KiB)
+	 * and one that ends at that block's boundary: both skipped. */
+	m.len = 40000 + env.len;
+	m.b = malloc(m.len);
+	memset(m.b, 'x', 40000);
+	m.b[20000] = '\n';
+	m.b[16383] = '\n';
+	m.b[39999] = '\n';
+	memcpy(m.b + 40000, env.b, env.len);
+	CHECK(opens_to(b1, &m, in, sizeof(in)));
+	buf_free(&m);
 	/* No END line. */
 	n = env.len - strlen("-----END KITH SEALED MESSAGE-----\n");
 	CHECK_RC(open_on(b1, env.b, n, NULL, NULL), KITH_ETRUNC);
