@@ -370,6 +370,16 @@ seal_peer_free(struct seal_peer *p)
 	p->roster = NULL;
 }
 
+void
+seal_peers_free(struct seal_peer *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && i < n; i++)
+		seal_peer_free(&p[i]);
+	free(p);
+}
+
 /* ---- groups ------------------------------------------------------------ */
 
 void
@@ -714,8 +724,7 @@ in_init(struct in *r, FILE *f)
 	memset(r, 0, sizeof(*r));
 	r->f = f;
 	n = fread(r->buf, 1, sizeof(MAGIC), f);
-	if (n == sizeof(MAGIC) &&
-	    memcmp(r->buf, MAGIC, n) == 0) {	/* not secret: the magic */
+	if (seal_is_binary(r->buf, n)) {
 		r->len = n;
 		return (0);
 	}
@@ -1402,9 +1411,7 @@ seal_group_change(struct home *hm, const char *name,
 		rc = group_make(hm, g->name, mem, n, g, out, armour, commit,
 		    arg, gout);
 out:
-	for (i = 0; i < n; i++)
-		seal_peer_free(&mem[i]);
-	free(mem);
+	seal_peers_free(mem, n);
 	seal_group_free(g);
 	return (rc);
 }
@@ -1769,6 +1776,14 @@ take_group(struct home *hm, struct book *b, const uint8_t *txt, size_t len,
 }
 
 int
+seal_is_binary(const void *b, size_t len)
+{
+
+	return (len >= sizeof(MAGIC) &&
+	    memcmp(b, MAGIC, sizeof(MAGIC)) == 0);	/* not secret */
+}
+
+int
 seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res)
 {
 	struct in rd;
@@ -1792,7 +1807,7 @@ seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res)
 		return (rc);
 	if ((rc = in_read(&rd, pre, HDRLEN)) != 0)
 		return (rc);
-	if (memcmp(pre, MAGIC, 8) != 0)		/* not secret */
+	if (!seal_is_binary(pre, sizeof(pre)))
 		return (KITH_ENOTKITH);
 	if (pre[8] != VERSION || pre[9] != 0)
 		return (KITH_EVERSION);

@@ -124,6 +124,12 @@ int seal_peer_learn(struct home *hm, struct seal_peer *p, const uint8_t *blob,
 void seal_peer_free(struct seal_peer *p);
 
 /**
+ * seal_peers_free(p, n): the ${n} peers of the array ${p} (NULL: none), and
+ * the array.
+ */
+void seal_peers_free(struct seal_peer *p, size_t n);
+
+/**
  * seal_group_find(hm, name, g): the group ${name} (or its id in hex).
  * Returns 0 (seal_group_free it), KITH_ENOENT or KITH_EAMBIGUOUS.
  */
@@ -202,6 +208,12 @@ int seal_group_change(struct home *hm, const char *name,
  * (seal_peer_free it in every case).
  */
 int seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res);
+
+/**
+ * seal_is_binary(b, len): whether ${b} begins as a binary envelope does
+ * (its magic); if not, it can only be armoured text.
+ */
+int seal_is_binary(const void *b, size_t len);
 
 /**
  * seal_open_free(res): what an opened envelope holds.

@@ -445,10 +445,7 @@ cmd_seal(int argc, char **argv)
 done:
 	if (in != NULL && in != stdin)
 		(void)fclose(in);
-	if (to != NULL)
-		for (i = 0; i < nnames; i++)
-			seal_peer_free(&to[i]);
-	free(to);
+	seal_peers_free(to, nnames);
 	free(names);
 	seal_group_free(g);
 	home_close(hm);
@@ -918,9 +915,7 @@ group_write(int argc, char **argv, int mode)
 		    " now on, those removed cannot open" : "");
 	rc = 0;
 done:
-	for (i = 0; i < n; i++)
-		seal_peer_free(&mem[i]);
-	free(mem);
+	seal_peers_free(mem, n);
 	free(who);
 	seal_group_free(g);
 	home_close(hm);

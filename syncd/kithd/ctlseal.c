@@ -153,9 +153,7 @@ out:
 		sodium_memzero(pt, ptlen);
 		free(pt);
 	}
-	for (i = 0; i < np; i++)
-		seal_peer_free(&peers[i]);
-	free(peers);
+	seal_peers_free(peers, np);
 	seal_group_free(g);
 	return (rc);
 }

@@ -143,7 +143,7 @@ kith_open(kith_client *c, const void *envelope, size_t len, void **data,
 	if (len > KITH_SEAL_MAX + ((size_t)1 << 20))
 		return (KITH_LIB_ETOOBIG);
 	req = json_pack("{s:s}", "op", "open");
-	if (len >= 8 && memcmp(envelope, "KITHSEAL", 8) == 0)
+	if (seal_is_binary(envelope, len))
 		json_object_set_new(req, "envelope", seal_b64_json(envelope,
 		    len));
 	else

@@ -84,23 +84,14 @@ recsize=${BENCH_RECSIZE:-200}
 news=${BENCH_NEW:-$(for d in 1000 100 10; do
 	echo $(((n / d) > 0 ? n / d : 1)); done | tr '\n' ' ')}
 
-tmp=$(mktemp -d)
-cleanup() {
-	if [ -n "${KEEP_TMP:-}" ]; then
-		echo "kept $tmp" >&2
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+workdir
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent AVAHI_COMPAT_NOWARN=1
 H=$tmp/home
 P=$tmp/pass
 C=$tmp/code
 echo "benchmark passphrase" > "$P"
 chmod 600 "$P"
-
-. "$(dirname "$0")/lib.sh"
 
 # settle: write back what is dirty on our file system (the deleted
 # targets, the import), outside the timed commands.

@@ -7,6 +7,9 @@
 #                       stop the benchmark if it fails
 #   median FILE [N]     the median of column N (default 1) of FILE
 #   fsize FILE          its size in bytes
+#   workdir [TEMPLATE]  make a directory (mktemp -d), its path in $tmp,
+#                       removed at exit, interrupted too (KEEP_TMP=1 keeps
+#                       it)
 
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
@@ -36,3 +39,19 @@ median() {
 }
 
 fsize() { stat -c %s "$1"; }
+
+workdir_cleanup() {
+	if [ -n "${KEEP_TMP:-}" ]; then
+		echo "kept $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
+}
+
+workdir() {
+	tmp=$(mktemp -d "$@")
+	trap workdir_cleanup EXIT
+	# Interrupted, still clean up: it may hold gigabytes of memory.
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}

@@ -147,18 +147,7 @@ if [ -z "$base" ]; then
 	    "free, less than the ~4.4 x $asked bytes asked need: $size" \
 	    "bytes instead"
 fi
-tmp=$(mktemp -d "$base/seal-bench.XXXXXX")
-cleanup() {
-	if [ -n "${KEEP_TMP:-}" ]; then
-		echo "kept $tmp" >&2
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
-# Interrupted, still clean up: the directory may hold gigabytes of memory.
-trap 'exit 130' INT
-trap 'exit 143' TERM
+workdir "$base/seal-bench.XXXXXX"
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent AVAHI_COMPAT_NOWARN=1
 P=$tmp/pass
 A=$tmp/home-a

@@ -350,18 +350,26 @@ t_rewrite(const struct buf *env, const struct home *dev,
 	return (t_rewrite_as(env, dev, kx, nkx, edit, arg, NULL, out));
 }
 
+/* Where the sender block of frame 0 (${pt}, at least 44 bytes, as
+ * sealed) names its recipients: past the certificate and the roster. */
+static size_t
+after_roster(const uint8_t *pt)
+{
+	size_t off;
+
+	off = 44 + kith_be16dec(pt + 42);
+	return (off + 4 + kith_be32dec(pt + off));
+}
+
 /* Frame 0's recipient list: its first account becomes ${arg}. */
 static void
 edit_to(size_t i, uint8_t *pt, size_t len, void *arg)
 {
-	size_t off, certlen, rlen;
+	size_t off;
 
 	if (i != 0 || len < 44)
 		return;
-	certlen = kith_be16dec(pt + 42);
-	off = 44 + certlen;
-	rlen = kith_be32dec(pt + off);
-	off += 4 + rlen;
+	off = after_roster(pt);
 	if (off + 33 <= len && pt[off] >= 1)
 		memcpy(pt + off + 1, arg, 32);
 }
@@ -370,15 +378,12 @@ edit_to(size_t i, uint8_t *pt, size_t len, void *arg)
 static void
 edit_gid(size_t i, uint8_t *pt, size_t len, void *arg)
 {
-	size_t off, certlen, rlen;
+	size_t off;
 
 	(void)arg;
 	if (i != 0 || len < 44)
 		return;
-	certlen = kith_be16dec(pt + 42);
-	off = 44 + certlen;
-	rlen = kith_be32dec(pt + off);
-	off += 4 + rlen;
+	off = after_roster(pt);
 	off += 1 + 32 * (size_t)pt[off];
 	if (off + 2 <= len && pt[off] == SEAL_GIDLEN)
 		pt[off + 1] ^= 0x01;
