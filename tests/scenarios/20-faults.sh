@@ -331,6 +331,10 @@ while [ "$bk_inj" -lt "$BKILLS" ]; do
 	round=$((round + 1))
 	"$TOOLS/genhist" 6000 160 $((200 + round)) |
 		kith_on old history import - >/dev/null || fail "import of round $round"
+	# What kithd logs past this mark tells whether the kill landed: the
+	# child may end, be reaped and be logged at any moment from here on
+	# (a mark taken later missed an outcome logged just before it).
+	mark=$(wc -l < "$(kithd_log old)")
 	child=
 	for ((i = 0; i < 600; i++)); do
 		child=$(pgrep -P "$(kithd_pid old)" -x kith || true)
@@ -341,9 +345,6 @@ while [ "$bk_inj" -lt "$BKILLS" ]; do
 	delay=$(rnd_ms 0 $((bk_ms / 4)))
 	msleep "$delay"
 	kill -0 "$child" 2>/dev/null || { echo "kithd's backup ended before the kill at $delay ms"; continue; }
-	# A child that has just exited still answers kill -0 until kithd
-	# reaps it: what kithd logs next tells whether the kill landed.
-	mark=$(wc -l < "$(kithd_log old)")
 	kill -9 "$child" 2>/dev/null || true	# it may have ended and been reaped
 	outcome=$(next_log "$mark" "backup to $USB( failed|: backup [0-9]+|: up to date)" 10) ||
 		fail "kithd logged neither the end nor the failure of its backup within 10 s of kill -9"
@@ -376,6 +377,7 @@ for ((i = 0; i < 300; i++)); do	# no backup under way
 	sleep 0.1
 done
 inns umount "$USB"
+mark=$(wc -l < "$(kithd_log old)")	# before the child can be logged
 # (noatime: the same mount again would leave the mount table as it was)
 inns mount -o loop,noatime "$HOSTS_TMP/usb.img" "$USB"
 child=
@@ -385,7 +387,6 @@ for ((i = 0; i < 600; i++)); do
 	sleep 0.01
 done
 [ -n "$child" ] || fail "kithd started no backup when the medium came back"
-mark=$(wc -l < "$(kithd_log old)")
 kill -9 "$child" 2>/dev/null || true	# it may have ended and been reaped
 outcome=$(next_log "$mark" "backup to $USB( failed|: backup [0-9]+|: up to date)" 10) ||
 	fail "kithd logged neither the end nor the failure of its backup within 10 s of kill -9"
