@@ -41,6 +41,7 @@ static const char CTX_PAYLOAD[] = "kith seal payload v1";
 static const char CTX_STANZA[] = "kith seal stanza v1";
 static const char CTX_WRAP[] = "kith seal wrap v1";
 static const char CTX_GROUP[] = "kith seal group v1";
+static const char CTX_GID[] = "kith seal gid v1";
 static const char CTX_SIG[] = "kith seal v1";
 
 /* Public keys and hashes are not secret: a plain comparison. */
@@ -393,7 +394,11 @@ seal_group_free(struct seal_group *g)
 	free(g);
 }
 
-/* A group from its record. */
+static void group_id(const uint8_t gk[32], const uint8_t creator[32],
+    uint8_t gid[SEAL_GIDLEN]);
+
+/* A group from its record: KITH_ECORRUPT unless its id is the one its
+ * key and creator make (§15.10). */
 static int
 group_of(json_t *o, struct seal_group **out)
 {
@@ -404,6 +409,7 @@ group_of(json_t *o, struct seal_group **out)
 	const char *nm = json_string_value(json_object_get(o, "name"));
 	const char *prev;
 	json_t *mem = json_object_get(o, "members"), *m, *gen;
+	uint8_t id[SEAL_GIDLEN];
 	size_t i;
 
 	if (gid == NULL || key == NULL || cr == NULL || nm == NULL ||
@@ -421,6 +427,9 @@ group_of(json_t *o, struct seal_group **out)
 	if (kith_unhex(gid, strlen(gid), g->gid, SEAL_GIDLEN) != 0 ||
 	    kith_unhex(key, strlen(key), g->key, 32) != 0 ||
 	    kith_unhex(cr, strlen(cr), g->creator, 32) != 0)
+		goto bad;
+	group_id(g->key, g->creator, id);
+	if (sodium_memcmp(id, g->gid, SEAL_GIDLEN) != 0)
 		goto bad;
 	json_array_foreach(mem, i, m) {
 		const char *a = json_string_value(json_object_get(m,
@@ -865,12 +874,28 @@ wrap_key(const uint8_t sk[32], const uint8_t peer[32], const uint8_t r[32],
 }
 
 /* wk for a group stanza: BLAKE2b-256(key = group key,
- * "kith seal group v1" || r). */
+ * "kith seal group v1" || r || gid): a stanza opens as one group only,
+ * even where another group (of another creator) has the same key. */
 static void
-group_wrap_key(const uint8_t gk[32], const uint8_t r[32], uint8_t wk[32])
+group_wrap_key(const uint8_t gk[32], const uint8_t gid[SEAL_GIDLEN],
+    const uint8_t r[32], uint8_t wk[32])
 {
 
-	derive(gk, CTX_GROUP, r, 32, NULL, 0, wk);
+	derive(gk, CTX_GROUP, r, 32, gid, SEAL_GIDLEN, wk);
+}
+
+/* A group's id: the first 16 bytes of BLAKE2b-256(key = group key,
+ * "kith seal gid v1" || creator), so that an id names one creator and
+ * one key, and nobody else can make a group under another's id. */
+static void
+group_id(const uint8_t gk[32], const uint8_t creator[32],
+    uint8_t gid[SEAL_GIDLEN])
+{
+	uint8_t h[32];
+
+	derive(gk, CTX_GID, creator, 32, NULL, 0, h);
+	memcpy(gid, h, SEAL_GIDLEN);
+	sodium_memzero(h, sizeof(h));
 }
 
 static const uint8_t ZNONCE[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
@@ -1111,7 +1136,8 @@ seal_any(struct home *hm, const struct seal_opts *o, int kind,
 			/* r a public key too, of a key pair thrown away, so
 			 * that a group's stanza looks like any other. */
 			crypto_box_keypair(s, w->esk);
-			group_wrap_key(o->group->key, s, w->wk);
+			group_wrap_key(o->group->key, o->group->gid, s,
+			    w->wk);
 		}
 		stanza_box(w->wk, w->fk, s + 32);
 	}
@@ -1272,8 +1298,8 @@ group_make(struct home *hm, const char *name,
 
 	if ((key = sodium_malloc(32)) == NULL)
 		return (KITH_ENOMEM);
-	randombytes_buf(gid, sizeof(gid));
 	randombytes_buf(key, 32);
+	group_id(key, hm->account_pk, gid);
 	memset(&me, 0, sizeof(me));
 	memcpy(me.account_pk, hm->account_pk, 32);
 	snprintf(me.alias, sizeof(me.alias), "%s", hm->name);
@@ -1516,7 +1542,7 @@ find_stanza(struct home *hm, struct book *b, const uint8_t *hdr, size_t n,
 
 			if (group_of(o, &g) != 0)
 				continue;
-			group_wrap_key(g->key, s, w->wk);
+			group_wrap_key(g->key, g->gid, s, w->wk);
 			if (stanza_unbox(w->wk, s + 32, w->fk) == 0) {
 				*gopen = g;
 				return (0);
@@ -1664,24 +1690,6 @@ roster_keep(struct home *hm, const struct roster *r, const char *from)
 	return (record_one(hm, o, NULL));
 }
 
-/* Is ${g}'s key the key of a group held under another id? */
-static int
-key_held(struct book *b, const struct seal_group *g)
-{
-	struct seal_group *h;
-	const char *k;
-	json_t *o;
-	int same = 0;
-
-	json_object_foreach(b->groups, k, o) {
-		if (group_of(o, &h) != 0)
-			continue;
-		same |= sodium_memcmp(h->key, g->key, 32) == 0;
-		seal_group_free(h);
-	}
-	return (same);
-}
-
 int
 seal_peer_learn(struct home *hm, struct seal_peer *p, const uint8_t *blob,
     size_t len, int *updated)
@@ -1766,8 +1774,6 @@ take_group(struct home *hm, struct book *b, const uint8_t *txt, size_t len,
 		rc = 0;
 	else if (g->has_prev && !replaces_ok(b, g))
 		rc = KITH_ECRYPTO;
-	else if (key_held(b, g))
-		rc = KITH_EEXIST;	/* one key, one group: no decoy */
 	else if ((rc = group_store(hm, doc, acct, &added)) == 0)
 		res->group_stored = added;
 	seal_group_free(g);

@@ -202,8 +202,7 @@ int seal_group_change(struct home *hm, const char *name,
  * KITH_ENOTCONTACT, KITH_ECRYPTO (tampered, or the signature), KITH_EFORK,
  * KITH_EREVOKED, KITH_ENOTMEMBER (the sender's device), KITH_EROSTER,
  * KITH_EPERM (sealed to a group by one not among its members),
- * KITH_EEXIST (a group's key held already under another id), KITH_ETOOBIG
- * (a group's document over SEAL_GROUPDOCMAX), KITH_ELOCKED, KITH_ENOSPACE,
+ * KITH_ETOOBIG (a group's document over SEAL_GROUPDOCMAX), KITH_ELOCKED, KITH_ENOSPACE,
  * KITH_EIO.  res->sender is set from KITH_ENOTCONTACT on
  * (seal_peer_free it in every case).
  */

@@ -538,9 +538,6 @@ open_failed(int rc, const struct seal_opened *r, const char *what)
 	case KITH_EPERM:
 		return (cli_refuse(rc, "%s was sealed for the group by %s, who"
 		    " is not one of its members", what, r->sender.alias));
-	case KITH_EEXIST:
-		return (cli_refuse(rc, "%s hands out a group key held already"
-		    " under another group: refused", what));
 	case KITH_ETOOBIG:
 		return (cli_refuse(rc, "%s holds a group document over 8 MiB",
 		    what));

@@ -204,10 +204,6 @@ refusal(int rc, const char **code, const char **msg)
 		*code = "not_group_member";
 		*msg = "sealed to a group by one who is not among its members";
 		break;
-	case KITH_EEXIST:
-		*code = "group_key_held";
-		*msg = "hands out a group key held already under another group";
-		break;
 	case KITH_ETOOBIG:
 		*code = "too_big";
 		*msg = "at most 16 MiB through the socket: 'kith open --out'"

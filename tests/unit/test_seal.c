@@ -38,14 +38,18 @@
  *     group and carol, who is not bob's contact, opens it as introduced by
  *     alice; dave cannot open it.
  *     Attacks: a group handed out under another creator's name, a message
- *     whose sender block names another group, a decoy group with a held
- *     group's key, a contact who is no member sealing with a leaked key:
- *     each refused, nothing kept.
+ *     whose sender block names another group, a group with a held
+ *     group's key under an id that key and its creator do not make, a
+ *     contact who is no member sealing with a leaked key: each refused,
+ *     nothing kept.
  *     Generations: only the creator changes a group; alice removes carol
  *     (generation 2): carol cannot open what is sealed with it, still
  *     reads what was sealed with the first, and what she seals with the
  *     first is refused by those holding the second; added back
  *     (generation 3, without the second), she takes part again.
+ *     A decoy first (7d): carol makes a group of her own with the key of
+ *     alice's "crew" and hands it to dave before alice's envelope: dave
+ *     keeps both, and each message opens as the group it was sealed for.
  *  8. not an envelope: random bytes, an empty input.
  */
 #define _GNU_SOURCE		/* fmemopen, open_memstream */
@@ -390,25 +394,28 @@ edit_gid(size_t i, uint8_t *pt, size_t len, void *arg)
 }
 
 /* In a group's document (frame 1): the value of the member ${e->key}
- * becomes ${e->val} (same length). */
+ * becomes ${e->val} (same length); then ${e->next}'s edit, if any. */
 struct doc_edit {
 	const char *key;
 	const char *val;
+	const struct doc_edit *next;
 };
 
 static void
 edit_doc(size_t i, uint8_t *pt, size_t len, void *arg)
 {
-	const struct doc_edit *e = arg;
+	const struct doc_edit *e;
 	char pat[32];
 	uint8_t *p;
 
 	if (i != 1)
 		return;
-	snprintf(pat, sizeof(pat), "\"%s\":\"", e->key);
-	if ((p = memmem(pt, len, pat, strlen(pat))) != NULL &&
-	    (size_t)(p - pt) + strlen(pat) + strlen(e->val) <= len)
-		memcpy(p + strlen(pat), e->val, strlen(e->val));
+	for (e = arg; e != NULL; e = e->next) {
+		snprintf(pat, sizeof(pat), "\"%s\":\"", e->key);
+		if ((p = memmem(pt, len, pat, strlen(pat))) != NULL &&
+		    (size_t)(p - pt) + strlen(pat) + strlen(e->val) <= len)
+			memcpy(p + strlen(pat), e->val, strlen(e->val));
+	}
 }
 
 /* A body frame's first byte changed. */
@@ -419,6 +426,19 @@ edit_body(size_t i, uint8_t *pt, size_t len, void *arg)
 	(void)arg;
 	if (i == 1 && len > 0)
 		pt[0] ^= 0x20;
+}
+
+/* A group's id (hex) as PROTOCOL §15.10 makes it, computed here apart
+ * from seal.c: BLAKE2b-256(key = group key, "kith seal gid v1" ||
+ * creator), its first 16 bytes. */
+static void
+t_gid(const uint8_t key[32], const uint8_t creator[32],
+    char hex[2 * SEAL_GIDLEN + 1])
+{
+	uint8_t h[32];
+
+	t_kdf(key, "kith seal gid v1", creator, 32, NULL, 0, h);
+	kith_hex(h, SEAL_GIDLEN, hex);
 }
 
 /* ---- 1. round trips ---------------------------------------------------- */
@@ -871,7 +891,7 @@ static int
 doc_forged(const struct buf *env, const struct home *maker, const char *key,
     const char *val, struct home *opener)
 {
-	struct doc_edit e = { key, val };
+	struct doc_edit e = { key, val, NULL };
 	struct buf x = { NULL, 0 };
 	int rc = -1;
 
@@ -888,17 +908,28 @@ test_group_attacks(void)
 	static const char *const none[] = { NULL };
 	struct seal_group *g, *team = NULL, *h;
 	struct buf env, x = { NULL, 0 };
-	char hex[65];
+	char hex[65], gh[2 * SEAL_GIDLEN + 1];
 	json_t *rec;
 	char *txt;
 	size_t len;
 	int added;
 
-	/* bob hands out a group naming carol as its creator: alice, its
-	 * member, refuses it, and keeps nothing. */
+	/* bob hands out a group naming carol as its creator (and the id
+	 * its key and carol make): alice, its member, refuses it, and keeps
+	 * nothing.  With the id bob's, it is malformed. */
 	g = group_env(b1, "bobs", "alice", &env);
 	kith_hex(c1->account_pk, 32, hex);
-	CHECK_RC(doc_forged(&env, b1, "creator", hex, a1), KITH_ECRYPTO);
+	if (CHECK(g != NULL)) {
+		struct doc_edit ge = { "gid", gh, NULL }, ce = { "creator",
+		    hex, &ge };
+
+		t_gid(g->key, c1->account_pk, gh);
+		CHECK(t_rewrite_as(&env, b1, NULL, 0, edit_doc, &ce, b1,
+		    &x) == 0);
+		CHECK_RC(open_on(a1, x.b, x.len, NULL, NULL), KITH_ECRYPTO);
+		buf_free(&x);
+	}
+	CHECK_RC(doc_forged(&env, b1, "creator", hex, a1), KITH_EFORMAT);
 	CHECK_RC(seal_group_find(a1, "bobs", &h), KITH_ENOENT);
 	/* Unchanged, it opens (the re-signing is sound). */
 	CHECK_RC(doc_forged(&env, b1, NULL, NULL, a1), 0);
@@ -913,10 +944,11 @@ test_group_attacks(void)
 	buf_free(&x);
 	buf_free(&env);
 
-	/* alice hands carol a decoy: a new group with team's key. */
+	/* alice hands carol a new group with team's key, under an id that
+	 * key and alice do not make: malformed, nothing kept. */
 	g = group_env(a1, "decoy", "carol", &env);
 	kith_hex(team->key, 32, hex);
-	CHECK_RC(doc_forged(&env, a1, "key", hex, c1), KITH_EEXIST);
+	CHECK_RC(doc_forged(&env, a1, "key", hex, c1), KITH_EFORMAT);
 	CHECK_RC(seal_group_find(c1, "decoy", &h), KITH_ENOENT);
 	sodium_memzero(hex, sizeof(hex));
 	buf_free(&env);
@@ -1052,6 +1084,87 @@ test_generations(void)
 	seal_group_free(cg);
 }
 
+/* ---- 7d. a decoy that arrives before the group ---------------------------- */
+
+/*
+ * carol, a member of alice's "crew", makes a group of her own with
+ * crew's key (well formed: its id is the one that key and carol make)
+ * and hands it to dave before alice's envelope reaches him.  dave keeps
+ * both, and each message opens as the group it was sealed for.
+ */
+static void
+test_decoy_first(void)
+{
+	static const char *const none[] = { NULL };
+	struct seal_peer mem[2];
+	struct seal_group *crew = NULL, *mine, *dg = NULL;
+	struct seal_opened r;
+	struct buf genuine, fake, x = { NULL, 0 }, msg;
+	struct doc_edit gid_e = { "gid", NULL, NULL }, key_e = { "key", NULL,
+	    &gid_e };
+	char khex[65], ghex[2 * SEAL_GIDLEN + 1], hex[2 * SEAL_GIDLEN + 1];
+	FILE *fo;
+
+	meet(a1, "alice", d1, "dave", 0);	/* now alice holds dave too */
+	memset(mem, 0, sizeof(mem));
+	CHECK_RC(seal_peer_find(a1, "carol", &mem[0]), 0);
+	CHECK_RC(seal_peer_find(a1, "dave", &mem[1]), 0);
+	fo = open_memstream(&genuine.b, &genuine.len);
+	CHECK_RC(seal_group_create(a1, "crew", mem, 2, fo, 0, NULL, NULL,
+	    &crew), 0);
+	fclose(fo);
+	seal_peer_free(&mem[0]);
+	seal_peer_free(&mem[1]);
+	if (!CHECK(crew != NULL))
+		return;
+	t_gid(crew->key, a1->account_pk, ghex);
+	kith_hex(crew->gid, SEAL_GIDLEN, hex);
+	CHECK(strcmp(ghex, hex) == 0);
+	CHECK_RC(open_on(c1, genuine.b, genuine.len, NULL, NULL), 0);
+
+	mine = group_env(c1, "decoy", "dave", &fake);
+	kith_hex(crew->key, 32, khex);
+	t_gid(crew->key, c1->account_pk, ghex);
+	key_e.val = khex;
+	gid_e.val = ghex;
+	CHECK(t_rewrite_as(&fake, c1, NULL, 0, edit_doc, &key_e, c1, &x) ==
+	    0);
+	sodium_memzero(khex, sizeof(khex));
+	/* The decoy first, then alice's group: both kept. */
+	CHECK_RC(open_on(d1, x.b, x.len, NULL, &r), 0);
+	CHECK(r.group_stored == 1 && strcmp(r.group, "decoy") == 0);
+	seal_open_free(&r);
+	CHECK_RC(open_on(d1, genuine.b, genuine.len, NULL, &r), 0);
+	CHECK(r.group_stored == 1 && strcmp(r.group, "crew") == 0 &&
+	    memcmp(r.gid, crew->gid, SEAL_GIDLEN) == 0);
+	seal_open_free(&r);
+	/* alice's message to crew opens as crew, carol's to the decoy as
+	 * the decoy: one key, two groups, no stanza taken for the other. */
+	CHECK_RC(seal_to(a1, none, 0, 0, crew, "for the crew", 12, &msg), 0);
+	CHECK_RC(open_on(d1, msg.b, msg.len, NULL, &r), 0);
+	CHECK(r.has_group && strcmp(r.group, "crew") == 0 &&
+	    memcmp(r.gid, crew->gid, SEAL_GIDLEN) == 0);
+	seal_open_free(&r);
+	buf_free(&msg);
+	CHECK_RC(seal_group_find(d1, "decoy", &dg), 0);
+	if (CHECK(dg != NULL)) {
+		CHECK(sodium_memcmp(dg->key, crew->key, 32) == 0);
+		CHECK_RC(seal_to(c1, none, 0, 0, dg, "for the decoy", 13,
+		    &msg), 0);
+		CHECK_RC(open_on(d1, msg.b, msg.len, NULL, &r), 0);
+		CHECK(r.has_group && strcmp(r.group, "decoy") == 0 &&
+		    memcmp(r.gid, dg->gid, SEAL_GIDLEN) == 0);
+		seal_open_free(&r);
+		buf_free(&msg);
+	}
+	buf_free(&x);
+	buf_free(&fake);
+	buf_free(&genuine);
+	seal_group_free(dg);
+	seal_group_free(mine);
+	seal_group_free(crew);
+}
+
 /* ---- 8. not an envelope ------------------------------------------------- */
 
 static void
@@ -1110,6 +1223,7 @@ main(void)
 	test_generations();
 	test_revoke(&old);
 	buf_free(&old);
+	test_decoy_first();
 	test_garbage();
 
 	sodium_free(alice_sk);
