@@ -60,6 +60,8 @@ struct book {
 	json_t *groups;		/* gid hex -> kith:group */
 };
 
+static int group_of(json_t *o, struct seal_group **out);
+
 static int
 book_cb(void *arg, json_t *o)
 {
@@ -73,9 +75,16 @@ book_cb(void *arg, json_t *o)
 		return (0);
 	if (strcmp(svc, SVC_GROUP) == 0) {
 		const char *gid = json_string_value(json_object_get(o, "gid"));
+		struct seal_group *g;
 
-		if (gid != NULL)
-			json_object_set(b->groups, gid, o);
+		/* A record that is not a group (made before ids were bound
+		 * to key and creator, or by a device that took it
+		 * unchecked) is never used: it names no group, opens no
+		 * stanza, and does not shadow the genuine one. */
+		if (gid == NULL || group_of(o, &g) != 0)
+			return (0);
+		seal_group_free(g);
+		json_object_set(b->groups, gid, o);
 		return (0);
 	}
 	if (a == NULL || (strcmp(svc, SVC_CONTACT) != 0 &&
@@ -397,6 +406,15 @@ seal_group_free(struct seal_group *g)
 static void group_id(const uint8_t gk[32], const uint8_t creator[32],
     uint8_t gid[SEAL_GIDLEN]);
 
+/* Is ${s} a group id as written: 32 lower-case hex digits? */
+static int
+is_gid_hex(const char *s)
+{
+
+	return (strlen(s) == 2 * SEAL_GIDLEN &&
+	    strspn(s, "0123456789abcdef") == 2 * SEAL_GIDLEN);
+}
+
 /* A group from its record: KITH_ECORRUPT unless its id is the one its
  * key and creator make (§15.10). */
 static int
@@ -415,7 +433,8 @@ group_of(json_t *o, struct seal_group **out)
 	if (gid == NULL || key == NULL || cr == NULL || nm == NULL ||
 	    !json_is_array(mem) || json_array_size(mem) > SEAL_GROUPMAX ||
 	    strlen(nm) == 0 || strlen(nm) > SEAL_ALIASMAX ||
-	    !kith_text_ok(nm, strlen(nm)))
+	    !kith_text_ok(nm, strlen(nm)) || !is_gid_hex(gid) ||
+	    is_gid_hex(nm))
 		return (KITH_ECORRUPT);
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return (KITH_ENOMEM);
@@ -452,8 +471,8 @@ group_of(json_t *o, struct seal_group **out)
 	    json_integer_value(gen) < 1 || json_integer_value(gen) > 1000000))
 		goto bad;
 	g->generation = gen != NULL ? (uint32_t)json_integer_value(gen) : 1;
-	if (prev != NULL && kith_unhex(prev, strlen(prev), g->prev,
-	    SEAL_GIDLEN) != 0)
+	if (prev != NULL && (!is_gid_hex(prev) || kith_unhex(prev,
+	    strlen(prev), g->prev, SEAL_GIDLEN) != 0))
 		goto bad;
 	g->has_prev = prev != NULL;
 	*out = g;
@@ -518,23 +537,36 @@ group_has(const struct seal_group *g, const uint8_t acct[32])
 	return (0);
 }
 
-int
-seal_group_find(struct home *hm, const char *name, struct seal_group **g)
+/*
+ * The group ${name} (its name, or its id in hex: no name is an id), of
+ * the newest generation; with ${mine}, among the groups this account
+ * created only (a member's group of the same name does not stand in the
+ * way of the creator's changes).
+ */
+static int
+group_find(struct home *hm, const char *name, int mine,
+    struct seal_group **g)
 {
 	struct book b;
 	const char *k;
 	json_t *o, *found = NULL;
+	char me[65];
 	int rc;
 
 	*g = NULL;
 	if ((rc = book_load(hm, &b)) != 0)
 		return (rc);
+	kith_hex(hm->account_pk, 32, me);
 	json_object_foreach(b.groups, k, o) {
 		const char *nm = json_string_value(json_object_get(o,
 		    "name"));
+		const char *cr = json_string_value(json_object_get(o,
+		    "creator"));
 
 		if ((nm == NULL || strcmp(nm, name) != 0) &&
 		    strcmp(k, name) != 0)
+			continue;
+		if (mine && (cr == NULL || strcmp(cr, me) != 0))
 			continue;
 		if (superseded(&b, k))
 			continue;	/* an older generation */
@@ -547,6 +579,13 @@ seal_group_find(struct home *hm, const char *name, struct seal_group **g)
 	rc = found != NULL ? group_of(found, g) : KITH_ENOENT;
 	book_free(&b);
 	return (rc);
+}
+
+int
+seal_group_find(struct home *hm, const char *name, struct seal_group **g)
+{
+
+	return (group_find(hm, name, 0, g));
 }
 
 int
@@ -1352,7 +1391,7 @@ group_ready(struct home *hm, const char *name, size_t n)
 {
 
 	if (name == NULL || strlen(name) == 0 || strlen(name) > SEAL_ALIASMAX ||
-	    !kith_text_ok(name, strlen(name)) || n == 0 ||
+	    !kith_text_ok(name, strlen(name)) || is_gid_hex(name) || n == 0 ||
 	    n + 1 > SEAL_GROUPMAX)
 		return (KITH_EINVAL);
 	if (hm->dk->locked)
@@ -1408,12 +1447,15 @@ seal_group_change(struct home *hm, const char *name,
 
 	if (gout != NULL)
 		*gout = NULL;
-	if ((rc = seal_group_find(hm, name, &g)) != 0)
-		return (rc);
-	if (!same32(g->creator, hm->account_pk)) {
+	/* Only the creator changes a group: one held but made by another
+	 * is KITH_EPERM; of several of the name, this account's. */
+	if ((rc = group_find(hm, name, 1, &g)) == KITH_ENOENT &&
+	    (rc = seal_group_find(hm, name, &g)) == 0) {
 		seal_group_free(g);
 		return (KITH_EPERM);
 	}
+	if (rc != 0)
+		return (rc);
 	if ((mem = calloc(g->nmem + nadd + 1, sizeof(*mem))) == NULL) {
 		seal_group_free(g);
 		return (KITH_ENOMEM);
@@ -1433,7 +1475,7 @@ seal_group_change(struct home *hm, const char *name,
 			goto out;
 		n++;
 	}
-	if ((rc = group_ready(hm, name, n)) == 0)
+	if ((rc = group_ready(hm, g->name, n)) == 0)
 		rc = group_make(hm, g->name, mem, n, g, out, armour, commit,
 		    arg, gout);
 out:
@@ -1884,8 +1926,13 @@ seal_open(struct home *hm, FILE *in, FILE *out, struct seal_opened *res)
 				goto out;
 			if (g != NULL ? !sb.has_gid || sodium_memcmp(sb.gid,
 			    g->gid, SEAL_GIDLEN) != 0 || sb.kind !=
-			    SEAL_KIND_DATA : !names_us(hm, &sb)) {
-				/* Opened for us, but names others: re-wrapped. */
+			    SEAL_KIND_DATA : !names_us(hm, &sb) ||
+			    (sb.has_gid && res->sender.how != SEAL_SELF)) {
+				/* Opened for us, but names others (re-wrapped),
+				 * or a group by the stanza of a device: only
+				 * this account's own devices open a group's
+				 * message so, else anyone could label what it
+				 * seals as a group's. */
 				rc = KITH_ECRYPTO;
 				goto out;
 			}

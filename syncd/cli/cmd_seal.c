@@ -882,8 +882,9 @@ group_write(int argc, char **argv, int mode)
 		    "group %s: this device holds no certificate of the"
 		    " account (was its pairing completed?)", gverb[mode]) :
 		    rc == KITH_EINVAL ? cli_usage("group"
-		    " create: a name of 1 to %d bytes of text, and at most %d"
-		    " members", SEAL_ALIASMAX, SEAL_GROUPMAX - 1) :
+		    " create: a name of 1 to %d bytes of text, not 32 hex"
+		    " digits (a group's id), and at most %d members",
+		    SEAL_ALIASMAX, SEAL_GROUPMAX - 1) :
 		    cli_fail(rc, "group %s", gverb[mode]);
 		goto done;
 	}

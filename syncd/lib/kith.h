@@ -237,8 +237,7 @@ KITH_API int kith_seal(kith_client *c, const char *opts_json,
  * KITH_LIB_ENOTCONTACT, KITH_LIB_EFORGED (altered or re-addressed),
  * KITH_LIB_ETRUNC, KITH_LIB_EREVOKED, KITH_LIB_ENOTMEMBER (the sender's
  * device, or a group's message from one not among its members),
- * KITH_LIB_EFORK, KITH_LIB_EREFUSED (a group key held under another
- * group),
+ * KITH_LIB_EFORK, KITH_LIB_EREFUSED (another refusal of the agent's),
  * KITH_LIB_ETOOBIG, KITH_LIB_ELOCKED, or the errors of kith_client_call.
  */
 KITH_API int kith_open(kith_client *c, const void *envelope, size_t len,

@@ -977,6 +977,14 @@ test_group_attacks(void)
 	CHECK_RC(seal_to(d1, none, 0, 0, team, "let me in", 9, &env), 0);
 	CHECK_RC(open_on(c1, env.b, env.len, NULL, NULL), KITH_EPERM);
 	CHECK_RC(open_on(a1, env.b, env.len, NULL, NULL), KITH_ENOTCONTACT);
+	/* The same, its file key wrapped for carol's device (no group
+	 * stanza) and addressed to her: a contact's message whose sender
+	 * block names a group.  Refused: only this account's own devices
+	 * open a group's message by a device stanza. */
+	CHECK(t_rewrite_as(&env, d1, (const uint8_t (*)[32])c1->dk->kx_pk, 1,
+	    edit_to, c1->account_pk, d1, &x) == 0);
+	CHECK_RC(open_on(c1, x.b, x.len, NULL, NULL), KITH_ECRYPTO);
+	buf_free(&x);
 	buf_free(&env);
 	seal_group_free(team);
 }
@@ -1097,8 +1105,12 @@ test_decoy_first(void)
 {
 	static const char *const none[] = { NULL };
 	struct seal_peer mem[2];
-	struct seal_group *crew = NULL, *mine, *dg = NULL;
+	struct seal_group *crew = NULL, *mine, *dg = NULL, *dg2 = NULL;
 	struct seal_opened r;
+	json_t *rec;
+	char *txt;
+	size_t len;
+	int added;
 	struct buf genuine, fake, x = { NULL, 0 }, msg;
 	struct doc_edit gid_e = { "gid", NULL, NULL }, key_e = { "key", NULL,
 	    &gid_e };
@@ -1159,6 +1171,65 @@ test_decoy_first(void)
 	}
 	buf_free(&x);
 	buf_free(&fake);
+
+	/* No group is named like an id: made here, EINVAL; handed out,
+	 * malformed. */
+	kith_hex(crew->gid, SEAL_GIDLEN, hex);
+	memset(mem, 0, sizeof(mem));
+	CHECK_RC(seal_peer_find(a1, "carol", &mem[0]), 0);
+	CHECK_RC(seal_group_create(a1, hex, mem, 1, stdout, 0, NULL, NULL,
+	    NULL), KITH_EINVAL);
+	seal_peer_free(&mem[0]);
+	seal_group_free(mine);
+	mine = group_env(d1, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "alice", &fake);
+	CHECK_RC(doc_forged(&fake, d1, "name", hex, a1), KITH_EFORMAT);
+	buf_free(&fake);
+	/* dave hands alice a group of his named "crew": alice holds two,
+	 * but hers is the one she changes (by name or by id), and dave's
+	 * does not stand in the way. */
+	seal_group_free(mine);
+	mine = group_env(d1, "crev", "alice", &fake);
+	CHECK_RC(doc_forged(&fake, d1, "name", "crew", a1), 0);
+	buf_free(&fake);
+	CHECK_RC(seal_group_find(a1, "crew", &dg2), KITH_EAMBIGUOUS);
+	memset(mem, 0, sizeof(mem));
+	CHECK_RC(seal_peer_find(a1, "dave", &mem[0]), 0);
+	fo = fopen("/dev/null", "w");
+	CHECK_RC(seal_group_change(a1, "crew", NULL, 0, mem, 1, fo, 0,
+	    NULL, NULL, &dg2), 0);
+	CHECK(dg2 != NULL && dg2->generation == 2 &&
+	    sodium_memcmp(dg2->creator, a1->account_pk, 32) == 0);
+	seal_group_free(dg2);
+	dg2 = NULL;
+	CHECK_RC(seal_group_change(a1, hex, mem, 1, NULL, 0, fo, 0, NULL,
+	    NULL, &dg2), KITH_ENOENT);	/* generation 1: superseded */
+	fclose(fo);
+	seal_peer_free(&mem[0]);
+
+	/* A record of a group whose id its key and creator do not make, in
+	 * alice's own history (as an old or careless device would sync it):
+	 * never listed, never found. */
+	CHECK_RC(hist_get(a1->h, "kith:group", hex, &txt, &len), 0);
+	rec = json_loadb(txt, len, 0, NULL);
+	sodium_memzero(txt, len);
+	free(txt);
+	hex[0] = hex[0] == '0' ? '1' : '0';
+	json_object_set_new(rec, "gid", json_string(hex));
+	json_object_set_new(rec, "id", json_string(hex));
+	json_object_set_new(rec, "name", json_string("ghost"));
+	CHECK_RC(store_begin(a1->st), 0);
+	CHECK_RC(contacts_put(a1, rec, &added), 0);
+	CHECK_RC(store_commit(a1->st), 0);
+	CHECK(added == 1);
+	CHECK_RC(seal_group_find(a1, "ghost", &dg2), KITH_ENOENT);
+	CHECK_RC(seal_group_find(a1, hex, &dg2), KITH_ENOENT);
+	CHECK(seal_groups(a1, &rec) == 0);
+	txt = json_dumps(rec, 0);
+	CHECK(txt != NULL && strstr(txt, "crew") != NULL &&
+	    strstr(txt, "ghost") == NULL);
+	free(txt);
+	json_decref(rec);
+
 	buf_free(&genuine);
 	seal_group_free(dg);
 	seal_group_free(mine);
