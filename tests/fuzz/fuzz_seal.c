@@ -12,12 +12,17 @@
  *      64 bytes is replaced by the device's true signature over what came
  *      before, so that the checks after the stream (the sender, its
  *      device, the roster it carries, a group's key document) are reached
- *      with any sender block the fuzzer makes.
+ *      with any sender block the fuzzer makes.  A frame that holds
+ *      "key":"<64 hex>", "creator":"<64 hex>" and "gid":"<32 chars>" gets
+ *      the gid that key and creator make (PROTOCOL §15.10), so that group
+ *      documents get past that check to the ones after it.
  *
  * Properties: seal_open returns 0 or one of its documented errors; what
  * it accepts names this account as the sender (the only one the home
  * knows) and the home's own device, active in the roster.
  */
+#define _GNU_SOURCE		/* memmem */
+
 #include "fuzz.h"
 #include "fuzz_home.h"
 
@@ -51,6 +56,38 @@ kdf(const uint8_t *key, const char *ctx, const uint8_t *a, size_t alen,
 	crypto_generichash_final(&st, out, 32);
 }
 
+/* The value of "${name}":" in ${p}, if ${want} characters follow. */
+static uint8_t *
+value_of(uint8_t *p, size_t len, const char *name, size_t want)
+{
+	char pat[16];
+	uint8_t *v;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", name);
+	v = memmem(p, len, pat, strlen(pat));
+	if (v == NULL || (size_t)(v - p) + strlen(pat) + want > len)
+		return (NULL);
+	return (v + strlen(pat));
+}
+
+/* A group document's gid made the one its key and creator make. */
+static void
+fix_gid(uint8_t *p, size_t len)
+{
+	uint8_t *k = value_of(p, len, "key", 64), *c = value_of(p, len,
+	    "creator", 64), *g = value_of(p, len, "gid", 32);
+	uint8_t key[32], cr[32], h[32];
+	char hex[65];
+
+	if (k == NULL || c == NULL || g == NULL ||
+	    kith_unhex((const char *)k, 64, key, 32) != 0 ||
+	    kith_unhex((const char *)c, 64, cr, 32) != 0)
+		return;
+	kdf(key, "kith seal gid v1", cr, 32, NULL, 0, h);
+	kith_hex(h, 16, hex);
+	memcpy(g, hex, 32);
+}
+
 /*
  * Mode 1: seal the frames ${d} describes to this device's kx key; keys
  * and nonces from a hash of the input, so that a crash replays.
@@ -62,7 +99,7 @@ build(const uint8_t *d, size_t n, uint8_t **env, size_t *envlen)
 	crypto_secretstream_xchacha20poly1305_state ss;
 	crypto_generichash_state dh;
 	uint8_t seed[32], esk[32], fk[32], sh[32], wk[32], h[32], pk[32],
-	    hdr[12 + 80 + 24], dg[64], m[108], sig[64], *ct, tag;
+	    hdr[12 + 80 + 24], dg[64], m[108], sig[64], *ct, *pt, tag;
 	unsigned long long clen;
 	size_t off, len;
 	int sign;
@@ -86,7 +123,7 @@ build(const uint8_t *d, size_t n, uint8_t **env, size_t *envlen)
 	crypto_secretstream_xchacha20poly1305_init_push(&ss, hdr + 92, pk);
 	crypto_generichash_init(&dh, NULL, 0, 64);
 	if ((f = open_memstream((char **)env, envlen)) == NULL ||
-	    (ct = malloc(65536 + 64)) == NULL)
+	    (ct = malloc(65536 + 64)) == NULL || (pt = malloc(65536)) == NULL)
 		abort();
 	fwrite(hdr, 1, sizeof(hdr), f);
 	for (off = 1; off + 3 <= n; off += 3 + len) {
@@ -105,14 +142,17 @@ build(const uint8_t *d, size_t n, uint8_t **env, size_t *envlen)
 			crypto_secretstream_xchacha20poly1305_push(&ss, ct + 4,
 			    &clen, sig, 64, NULL, 0, tag);
 		} else {
-			crypto_generichash_update(&dh, d + off + 3, len);
+			memcpy(pt, d + off + 3, len);
+			fix_gid(pt, len);
+			crypto_generichash_update(&dh, pt, len);
 			crypto_secretstream_xchacha20poly1305_push(&ss, ct + 4,
-			    &clen, d + off + 3, len, NULL, 0, tag);
+			    &clen, pt, len, NULL, 0, tag);
 		}
 		kith_be32enc(ct, (uint32_t)clen);
 		fwrite(ct, 1, (size_t)clen + 4, f);
 	}
 	free(ct);
+	free(pt);
 	fclose(f);
 	sodium_memzero(esk, sizeof(esk));
 	sodium_memzero(fk, sizeof(fk));
