@@ -863,22 +863,27 @@ test_group(void)
 
 /* ---- 7b. groups under attack --------------------------------------------------- */
 
-/* A group envelope made by ${hm} for ${who} (names), into ${env}. */
+/* A group envelope made by ${hm} for ${who} and ${who2} (names; who2
+ * may be NULL), into ${env}. */
 static struct seal_group *
 group_env(struct home *hm, const char *name, const char *who,
-    struct buf *env)
+    const char *who2, struct buf *env)
 {
-	struct seal_peer p;
+	struct seal_peer p[2];
 	struct seal_group *g = NULL;
+	size_t n = who2 != NULL ? 2 : 1;
 	FILE *fo;
 
-	memset(&p, 0, sizeof(p));
-	CHECK_RC(seal_peer_find(hm, who, &p), 0);
+	memset(p, 0, sizeof(p));
+	CHECK_RC(seal_peer_find(hm, who, &p[0]), 0);
+	if (who2 != NULL)
+		CHECK_RC(seal_peer_find(hm, who2, &p[1]), 0);
 	fo = open_memstream(&env->b, &env->len);
-	CHECK_RC(seal_group_create(hm, name, &p, 1, fo, 0, NULL, NULL, &g),
+	CHECK_RC(seal_group_create(hm, name, p, n, fo, 0, NULL, NULL, &g),
 	    0);
 	fclose(fo);
-	seal_peer_free(&p);
+	seal_peer_free(&p[0]);
+	seal_peer_free(&p[1]);
 	return (g);
 }
 
@@ -917,7 +922,7 @@ test_group_attacks(void)
 	/* bob hands out a group naming carol as its creator (and the id
 	 * its key and carol make): alice, its member, refuses it, and keeps
 	 * nothing.  With the id bob's, it is malformed. */
-	g = group_env(b1, "bobs", "alice", &env);
+	g = group_env(b1, "bobs", "alice", NULL, &env);
 	kith_hex(c1->account_pk, 32, hex);
 	if (CHECK(g != NULL)) {
 		struct doc_edit ge = { "gid", gh, NULL }, ce = { "creator",
@@ -946,7 +951,7 @@ test_group_attacks(void)
 
 	/* alice hands carol a new group with team's key, under an id that
 	 * key and alice do not make: malformed, nothing kept. */
-	g = group_env(a1, "decoy", "carol", &env);
+	g = group_env(a1, "decoy", "carol", NULL, &env);
 	kith_hex(team->key, 32, hex);
 	CHECK_RC(doc_forged(&env, a1, "key", hex, c1), KITH_EFORMAT);
 	CHECK_RC(seal_group_find(c1, "decoy", &h), KITH_ENOENT);
@@ -956,7 +961,7 @@ test_group_attacks(void)
 
 	/* A group named with a control character (JSON-escaped, so that
 	 * it parses): refused as malformed, nothing kept. */
-	g = group_env(a1, "decoy2", "carol", &env);
+	g = group_env(a1, "decoy2", "carol", NULL, &env);
 	CHECK_RC(doc_forged(&env, a1, "name", "\\u001b", c1), KITH_EFORMAT);
 	CHECK(seal_groups(c1, &rec) == 0 && json_array_size(rec) == 1);
 	json_decref(rec);
@@ -1118,15 +1123,7 @@ test_decoy_first(void)
 	FILE *fo;
 
 	meet(a1, "alice", d1, "dave", 0);	/* now alice holds dave too */
-	memset(mem, 0, sizeof(mem));
-	CHECK_RC(seal_peer_find(a1, "carol", &mem[0]), 0);
-	CHECK_RC(seal_peer_find(a1, "dave", &mem[1]), 0);
-	fo = open_memstream(&genuine.b, &genuine.len);
-	CHECK_RC(seal_group_create(a1, "crew", mem, 2, fo, 0, NULL, NULL,
-	    &crew), 0);
-	fclose(fo);
-	seal_peer_free(&mem[0]);
-	seal_peer_free(&mem[1]);
+	crew = group_env(a1, "crew", "carol", "dave", &genuine);
 	if (!CHECK(crew != NULL))
 		return;
 	t_gid(crew->key, a1->account_pk, ghex);
@@ -1134,7 +1131,7 @@ test_decoy_first(void)
 	CHECK(strcmp(ghex, hex) == 0);
 	CHECK_RC(open_on(c1, genuine.b, genuine.len, NULL, NULL), 0);
 
-	mine = group_env(c1, "decoy", "dave", &fake);
+	mine = group_env(c1, "decoy", "dave", NULL, &fake);
 	kith_hex(crew->key, 32, khex);
 	t_gid(crew->key, c1->account_pk, ghex);
 	key_e.val = khex;
@@ -1181,14 +1178,15 @@ test_decoy_first(void)
 	    NULL), KITH_EINVAL);
 	seal_peer_free(&mem[0]);
 	seal_group_free(mine);
-	mine = group_env(d1, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "alice", &fake);
+	mine = group_env(d1, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "alice", NULL,
+	    &fake);
 	CHECK_RC(doc_forged(&fake, d1, "name", hex, a1), KITH_EFORMAT);
 	buf_free(&fake);
 	/* dave hands alice a group of his named "crew": alice holds two,
 	 * but hers is the one she changes (by name or by id), and dave's
 	 * does not stand in the way. */
 	seal_group_free(mine);
-	mine = group_env(d1, "crev", "alice", &fake);
+	mine = group_env(d1, "crev", "alice", NULL, &fake);
 	CHECK_RC(doc_forged(&fake, d1, "name", "crew", a1), 0);
 	buf_free(&fake);
 	CHECK_RC(seal_group_find(a1, "crew", &dg2), KITH_EAMBIGUOUS);
