@@ -626,9 +626,7 @@ seal_groups(struct home *hm, json_t **out)
 		}
 		e = json_pack("{s:O, s:s, s:I, s:O, s:o, s:O}", "name",
 		    json_object_get(o, "name"), "id", k, "generation",
-		    json_is_integer(json_object_get(o, "generation")) ?
-		    json_integer_value(json_object_get(o, "generation")) :
-		    (json_int_t)1, "creator", json_object_get(o, "creator"),
+		    generation_of(o), "creator", json_object_get(o, "creator"),
 		    "members", mem, "at", json_object_get(o, "at"));
 		if (e != NULL)
 			json_array_append_new(arr, e);

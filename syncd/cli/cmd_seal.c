@@ -192,6 +192,20 @@ tmp_commit(struct tmpout *t)
 /* ---- kith seal ---------------------------------------------------------- */
 
 /* A contact named on the command line, or the failure printed. */
+/* What a group ${name} that was not found (${rc}) tells the user. */
+static int
+group_lookup_fail(int rc, const char *name)
+{
+
+	if (rc == KITH_ENOENT)
+		return (cli_usage("no group '%s': 'kith group list' shows those"
+		    " held", name));
+	if (rc == KITH_EAMBIGUOUS)
+		return (cli_usage("several groups are named '%s': give the id"
+		    " that 'kith group list' shows", name));
+	return (cli_fail(rc, "group '%s'", name));
+}
+
 static int
 find_peer(struct home *hm, const char *name, struct seal_peer *p)
 {
@@ -404,9 +418,7 @@ cmd_seal(int argc, char **argv)
 		if ((rc = find_peer(hm, names[i], &to[i])) != 0)
 			goto done;
 	if (group != NULL && (rc = seal_group_find(hm, group, &g)) != 0) {
-		rc = rc == KITH_ENOENT ? cli_usage("no group '%s': 'kith group"
-		    " list' shows those held", group) : cli_fail(rc,
-		    "group '%s'", group);
+		rc = group_lookup_fail(rc, group);
 		goto done;
 	}
 	if (file != NULL && (in = fopen(file, "rb")) == NULL) {
@@ -843,11 +855,12 @@ group_write(int argc, char **argv, int mode)
 			goto done;
 		}
 	if (mode != G_CREATE) {
-		/* The group first: no such group is a usage error. */
-		if ((rc = seal_group_find(hm, name, &g)) != 0) {
-			rc = rc == KITH_ENOENT ? cli_usage("no group '%s':"
-			    " 'kith group list' shows those held", name) :
-			    cli_fail(rc, "group '%s'", name);
+		/* The group first: no such group is a usage error.  A
+		 * name several groups have is seal_group_change's to
+		 * settle: it takes this account's own. */
+		if ((rc = seal_group_find(hm, name, &g)) != 0 &&
+		    rc != KITH_EAMBIGUOUS) {
+			rc = group_lookup_fail(rc, name);
 			goto done;
 		}
 		seal_group_free(g);
@@ -867,10 +880,11 @@ group_write(int argc, char **argv, int mode)
 		    commit_cb : flush_cb, out != NULL ? (void *)&t : stdout,
 		    &g);
 	if (rc != 0 && mode != G_CREATE && (rc == KITH_EPERM ||
-	    rc == KITH_EINVAL)) {
+	    rc == KITH_EINVAL || rc == KITH_EAMBIGUOUS)) {
 		tmp_drop(&t);
 		rc = rc == KITH_EPERM ? cli_refuse(rc, "group %s: only the"
 		    " group's creator changes it", gverb[mode]) :
+		    rc == KITH_EAMBIGUOUS ? group_lookup_fail(rc, name) :
 		    cli_usage("group %s: no member but you would be left (or"
 		    " more than %d)", gverb[mode], SEAL_GROUPMAX - 1);
 		goto done;

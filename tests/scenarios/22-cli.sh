@@ -198,6 +198,19 @@ run "usage: group remove (no member left)" 2 a group remove team --member bob --
 [ ! -e "$E/team3.kseal" ] || fail "a refused group remove wrote an envelope"
 run "refused: group add (not the creator)" 3 b group add team --member alice --out "$E/team4.kseal" "${P[@]}"
 [ ! -e "$E/team4.kseal" ] || fail "a refused group add wrote an envelope"
+# bob makes a group with the name of one of alice's, and hands it to her:
+# sealing to the name is ambiguous now (2), but alice still changes her
+# own group of that name.
+run "group create" 0 a group create crew --member bob --out "$E/crew-a.kseal" "${P[@]}"
+run "group create" 0 b group create crew --member alice --out "$E/crew-b.kseal" "${P[@]}"
+run "open" 0 a open "$E/crew-b.kseal" "${P[@]}"
+run "usage: seal --group (two groups of the name)" 2 a seal --group crew --out "$E/c.kseal" "$E/msg.txt" "${P[@]}"
+[ ! -e "$E/c.kseal" ] || fail "seal to an ambiguous group wrote an envelope"
+cat "$OUT/$n.out" "$OUT/$n.err" | grep -q "give the id" || fail "seal to an ambiguous group does not say how to name one"
+run "group add (bob's group of the name held too)" 0 a group add crew --member bob --out "$E/crew2.kseal" "${P[@]}"
+jcheck "$n" "group add of alice's crew beside bob's says otherwise" '
+g = d["group"]
+assert g["name"] == "crew" and g["generation"] == 2 and g["members"][0]["alias"] == "you", d'
 
 # Bob's roster handed to alice by hand: the one she learned from his
 # envelope already (not updated); her own roster is no roster of his (3).
